@@ -1,0 +1,45 @@
+export type ErrorCode =
+  | "invalid_request"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "method_not_allowed"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "internal_error"
+  | "service_unavailable";
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** A failure the client caused or must know about; rendered as `{"error", "message", ...}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export function invalidRequest(message: string, details: FieldError[]): ApiError {
+  return new ApiError(400, "invalid_request", message, { details });
+}
+
+/** The database (or PostgREST in front of it) cannot be reached; the request changed nothing. */
+export class StoreUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(`database unavailable: ${reason}`);
+    this.name = "StoreUnavailableError";
+  }
+}
+
+export function errorBody(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
+  return { error: code, message, ...extra };
+}
