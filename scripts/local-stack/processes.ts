@@ -1,0 +1,109 @@
+/** A child process the stack started and must stop again. */
+export interface ManagedProcess {
+  name: string;
+  pid: number;
+  status: Promise<Deno.CommandStatus>;
+  stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  name: string;
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Receives every output line; the stack writes them to a log file or the console. */
+  onLine: (line: string) => void;
+  stopSignal?: Deno.Signal;
+}
+
+async function pumpLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
+  let pending = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    pending += text;
+    const lines = pending.split("\n");
+    pending = lines.pop()!;
+    for (const line of lines) onLine(line);
+  }
+  if (pending) onLine(pending);
+}
+
+export function spawnManaged(options: SpawnOptions): ManagedProcess {
+  const child = new Deno.Command(options.command, {
+    args: options.args,
+    env: options.env,
+    cwd: options.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = Promise.all([
+    pumpLines(child.stdout, options.onLine),
+    pumpLines(child.stderr, options.onLine),
+  ]).catch(() => {});
+  const status = child.status.then(async (status) => {
+    await output;
+    return status;
+  });
+  let exited = false;
+  status.then(() => exited = true);
+
+  return {
+    name: options.name,
+    pid: child.pid,
+    status,
+    async stop() {
+      if (exited) return;
+      try {
+        child.kill(options.stopSignal ?? "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      const timeout = new Promise<"timeout">((resolve) => {
+        const timer = setTimeout(() => resolve("timeout"), 15_000);
+        status.finally(() => clearTimeout(timer));
+      });
+      if (await Promise.race([status, timeout]) === "timeout") {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Already gone.
+        }
+        await status;
+      }
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  process: ManagedProcess,
+  timeoutMs = 30_000,
+): Promise<void> {
+  let exited = false;
+  process.status.then(() => exited = true);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`${what} exited before it became ready (see its log above)`);
+    if (await probe().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${what} did not become ready within ${timeoutMs / 1000} s`);
+}

@@ -1,0 +1,167 @@
+import { join } from "node:path";
+import { FUNCTION_NAME } from "../../supabase/functions/api-webhook-subscriptions/app.ts";
+import { applyMigrations, applySeed, bootstrapPlatform } from "./database.ts";
+import { gatewayHandler } from "./gateway.ts";
+import { type LocalKeys, localKeys } from "./keys.ts";
+import { POSTGRES_PASSWORD, PROJECT_ROOT, type RunningPostgres, startPostgres } from "./postgres.ts";
+import { startPostgrest } from "./postgrest.ts";
+import { freePort, type ManagedProcess, spawnManaged, waitFor } from "./processes.ts";
+
+export interface StackPorts {
+  gateway: number;
+  postgres: number;
+}
+
+export interface StackOptions {
+  /** Holds the database cluster (`db/`) and the service logs (`logs/`). */
+  stateDir: string;
+  ports: Partial<StackPorts>;
+  fresh: boolean;
+  ephemeral: boolean;
+  /** Where the function's own log lines go, besides its log file. */
+  onFunctionLine?: (line: string) => void;
+  onProgress?: (message: string) => void;
+}
+
+export interface Stack extends LocalKeys {
+  apiUrl: string;
+  functionUrl: string;
+  databaseUrl: string;
+  logDir: string;
+  ports: StackPorts;
+  pids: number[];
+  seeded: boolean;
+  stop(): Promise<void>;
+}
+
+async function logWriter(path: string) {
+  const file = await Deno.open(path, { create: true, append: true });
+  const encoder = new TextEncoder();
+  return {
+    write: (line: string) => {
+      file.writeSync(encoder.encode(line + "\n"));
+    },
+    close: () => file.close(),
+  };
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const progress = options.onProgress ?? (() => {});
+  const keys = await localKeys();
+  const dataDir = join(options.stateDir, "db");
+  const logDir = join(options.stateDir, "logs");
+  if (options.fresh) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(logDir, { recursive: true });
+
+  const ports: StackPorts = {
+    gateway: options.ports.gateway ?? await freePort(),
+    postgres: options.ports.postgres ?? await freePort(),
+  };
+  const logs = {
+    postgres: await logWriter(join(logDir, "postgres.log")),
+    postgrest: await logWriter(join(logDir, "postgrest.log")),
+    function: await logWriter(join(logDir, "function.log")),
+  };
+  const started: ManagedProcess[] = [];
+  let gateway: Deno.HttpServer | undefined;
+
+  const stop = async () => {
+    await gateway?.shutdown();
+    for (const process of [...started].reverse()) await process.stop();
+    for (const log of Object.values(logs)) log.close();
+  };
+
+  try {
+    progress(`PostgreSQL 17 on 127.0.0.1:${ports.postgres}`);
+    const postgres: RunningPostgres = await startPostgres({
+      dataDir,
+      port: ports.postgres,
+      ephemeral: options.ephemeral,
+      onLine: logs.postgres.write,
+    });
+    started.push(postgres.process);
+
+    const client = await postgres.connect();
+    try {
+      await bootstrapPlatform(client, POSTGRES_PASSWORD);
+      const applied = await applyMigrations(client, join(PROJECT_ROOT, "supabase", "migrations"));
+      progress(`migrations: ${applied.length} applied now`);
+      if (postgres.created) await applySeed(client, join(PROJECT_ROOT, "supabase", "seed.sql"));
+    } finally {
+      await client.end();
+    }
+
+    const postgrestPort = await freePort();
+    progress(`PostgREST on 127.0.0.1:${postgrestPort}`);
+    started.push(
+      await startPostgrest({
+        databaseUrl:
+          `postgres://authenticator:${POSTGRES_PASSWORD}@127.0.0.1:${ports.postgres}/postgres`,
+        jwtSecret: keys.jwtSecret,
+        port: postgrestPort,
+        adminPort: await freePort(),
+        onLine: logs.postgrest.write,
+      }),
+    );
+
+    const apiUrl = `http://127.0.0.1:${ports.gateway}`;
+    const functionPort = await freePort();
+    progress(`function ${FUNCTION_NAME} on 127.0.0.1:${functionPort}`);
+    const fn = spawnManaged({
+      name: "function",
+      command: Deno.execPath(),
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-env",
+        "--no-prompt",
+        join(PROJECT_ROOT, "supabase", "functions", FUNCTION_NAME, "index.ts"),
+      ],
+      cwd: PROJECT_ROOT,
+      env: {
+        SUPABASE_URL: apiUrl,
+        SUPABASE_ANON_KEY: keys.anonKey,
+        SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+        DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${functionPort}`,
+        NO_COLOR: "1",
+      },
+      onLine: (line) => {
+        logs.function.write(line);
+        options.onFunctionLine?.(line);
+      },
+    });
+    started.push(fn);
+    const functionOrigin = `http://127.0.0.1:${functionPort}`;
+    await waitFor(`function ${FUNCTION_NAME}`, async () => {
+      const response = await fetch(functionOrigin);
+      await response.body?.cancel();
+      return true;
+    }, fn);
+
+    progress(`gateway on ${apiUrl}`);
+    gateway = Deno.serve(
+      { hostname: "127.0.0.1", port: ports.gateway, onListen: () => {} },
+      gatewayHandler({
+        port: ports.gateway,
+        postgrestUrl: `http://127.0.0.1:${postgrestPort}`,
+        functions: { [FUNCTION_NAME]: functionOrigin },
+        apiKeys: [keys.anonKey, keys.serviceRoleKey],
+      }),
+    );
+
+    return {
+      ...keys,
+      apiUrl,
+      functionUrl: `${apiUrl}/functions/v1/${FUNCTION_NAME}`,
+      databaseUrl: postgres.url,
+      logDir,
+      ports,
+      pids: started.map((process) => process.pid),
+      seeded: postgres.created,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
