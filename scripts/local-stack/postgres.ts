@@ -121,6 +121,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     const passwordFile = `${dataDir}.password`;
     await Deno.writeTextFile(passwordFile, `${POSTGRES_PASSWORD}\n`, { mode: 0o644 });
     if (isRoot) {
+      await Deno.chmod(parent, 0o755); // The state folder is ours; nobody must traverse it.
       await Deno.chown(dataDir, NOBODY, NOBODY);
       if (!await canNobodyUse([dataDir])) {
         throw new Error(

@@ -1,0 +1,59 @@
+/**
+ * deno task test [deno test arguments]
+ *
+ * Starts a throw-away stack on free ports, runs every test against it, stops it, and ends with
+ * `tests: N passed, N failed` counted from the test run's JUnit report.
+ */
+import { join } from "node:path";
+import { startStack } from "./local-stack/stack.ts";
+
+const stateDir = await Deno.makeTempDir({ prefix: "wundertreos-test-" });
+console.log(`Starting a throw-away stack in ${stateDir}`);
+const stack = await startStack({ stateDir, ports: {}, fresh: true, ephemeral: true });
+
+let interrupted = false;
+const onSignal = () => {
+  interrupted = true;
+};
+Deno.addSignalListener("SIGINT", onSignal);
+Deno.addSignalListener("SIGTERM", onSignal);
+
+const junitPath = join(stateDir, "junit.xml");
+const testArgs = Deno.args.length > 0 ? Deno.args : ["tests/"];
+let code = 1;
+try {
+  const run = new Deno.Command(Deno.execPath(), {
+    args: ["test", "--allow-all", `--junit-path=${junitPath}`, ...testArgs],
+    env: {
+      SUPABASE_URL: stack.apiUrl,
+      SUPABASE_ANON_KEY: stack.anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+      SUPABASE_JWT_SECRET: stack.jwtSecret,
+      WUNDERTRE_TEST_DATABASE_URL: stack.databaseUrl,
+      WUNDERTRE_TEST_LOG_DIR: stack.logDir,
+    },
+    stdin: "null",
+  }).spawn();
+  code = (await run.status).code;
+} finally {
+  await stack.stop();
+}
+
+let passed = 0;
+let failed = 0;
+try {
+  const report = await Deno.readTextFile(junitPath);
+  for (const testcase of report.matchAll(/<testcase\b[^>]*?(?:\/>|>([\s\S]*?)<\/testcase>)/g)) {
+    if (/<(failure|error)\b/.test(testcase[1] ?? "")) failed++;
+    else passed++;
+  }
+} catch {
+  console.error("no test report was written");
+  if (code === 0) code = 1;
+}
+
+if (code === 0) await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+else console.log(`Service logs kept in ${join(stateDir, "logs")}`);
+if (interrupted && code === 0) code = 130;
+console.log(`tests: ${passed} passed, ${failed} failed`);
+Deno.exit(code);

@@ -1,0 +1,113 @@
+/** Access to the throw-away stack that `deno task test` starts before running the suite. */
+import pg from "pg";
+import type { Scope } from "../../supabase/functions/api-webhook-subscriptions/api-token.ts";
+import { issueApiToken, serviceClient } from "../../scripts/local-stack/api-tokens.ts";
+
+function required(name: string): string {
+  const value = Deno.env.get(name);
+  if (!value) throw new Error(`${name} is not set: run the suite with 'deno task test'`);
+  return value;
+}
+
+export const stack = {
+  get apiUrl() {
+    return required("SUPABASE_URL");
+  },
+  get functionUrl() {
+    return `${required("SUPABASE_URL")}/functions/v1/api-webhook-subscriptions`;
+  },
+  get anonKey() {
+    return required("SUPABASE_ANON_KEY");
+  },
+  get serviceRoleKey() {
+    return required("SUPABASE_SERVICE_ROLE_KEY");
+  },
+  get jwtSecret() {
+    return required("SUPABASE_JWT_SECRET");
+  },
+  get databaseUrl() {
+    return required("WUNDERTRE_TEST_DATABASE_URL");
+  },
+  get logDir() {
+    return required("WUNDERTRE_TEST_LOG_DIR");
+  },
+};
+
+/** Runs one query as the database owner, for looking at what really landed. */
+export async function sql<T extends Record<string, unknown>>(
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const client = new pg.Client({ connectionString: stack.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestToken {
+  token: string;
+  tokenId: string;
+  workspaceId: string;
+}
+
+/** A fresh workspace (so tests never see each other's rows) and a token for it. */
+export async function newToken(
+  options: { scopes?: Scope[]; workspaceId?: string; expiresInSeconds?: number } = {},
+): Promise<TestToken> {
+  const workspaceId = options.workspaceId ?? crypto.randomUUID();
+  const { token, id } = await issueApiToken(serviceClient(stack.apiUrl, stack.serviceRoleKey), {
+    workspaceId,
+    scopes: options.scopes ?? ["webhooks:read", "webhooks:write"],
+    expiresInSeconds: options.expiresInSeconds,
+    name: "test",
+  });
+  return { token, tokenId: id, workspaceId };
+}
+
+export async function subscriptionCount(workspaceId: string): Promise<number> {
+  const [row] = await sql<{ count: string }>(
+    "select count(*) from public.webhook_subscriptions where workspace_id = $1",
+    [workspaceId],
+  );
+  return Number(row.count);
+}
+
+export async function totalSubscriptionCount(): Promise<number> {
+  const [row] = await sql<{ count: string }>("select count(*) from public.webhook_subscriptions");
+  return Number(row.count);
+}
+
+export const CONTRACT_EXAMPLE = {
+  target_url: "https://example.com/wundertre/webhook",
+  event_types: ["contact.created", "contact.tag_added"],
+  description: "Sync new leads to internal CRM",
+};
+
+export function createSubscription(
+  token: string | null,
+  body: unknown,
+  init: { headers?: Record<string, string>; path?: string } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { "Content-Type": "application/json", ...init.headers };
+  if (token !== null) headers.Authorization = `Bearer ${token}`;
+  return fetch(`${stack.functionUrl}${init.path ?? ""}`, {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** Reads a JSON error response and checks the shape every error shares. */
+export async function errorOf(response: Response) {
+  const body = await response.json();
+  if (typeof body.error !== "string" || typeof body.message !== "string") {
+    throw new Error(`not the JSON error shape: ${JSON.stringify(body)}`);
+  }
+  if (!response.headers.get("content-type")?.startsWith("application/json")) {
+    throw new Error(`error without a JSON content type: ${response.headers.get("content-type")}`);
+  }
+  return body as { error: string; message: string; [key: string]: unknown };
+}
