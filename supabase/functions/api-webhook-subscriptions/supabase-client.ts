@@ -7,10 +7,8 @@ export const DATABASE_TIMEOUT_MS = 10_000;
 export function createServiceClient(config: FunctionConfig): SupabaseClient {
   return createClient(config.supabaseUrl, config.serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    global: {
-      // A hung database must become a 503, not a request that never ends.
-      fetch: (input, init) =>
-        fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(DATABASE_TIMEOUT_MS) }),
-    },
+    // Fail fast: a hung or unreachable database becomes a 503 with Retry-After at once, and the
+    // caller retries, instead of the request waiting out supabase-js's 1 + 2 + 4 s backoff.
+    db: { retry: false, timeout: DATABASE_TIMEOUT_MS },
   });
 }

@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { createApp, type LogEntry } from "../../supabase/functions/api-webhook-subscriptions/app.ts";
+import {
+  generateApiToken,
+  hashApiToken,
+} from "../../supabase/functions/api-webhook-subscriptions/api-token.ts";
+import { StoreUnavailableError } from "../../supabase/functions/api-webhook-subscriptions/errors.ts";
+import { cryptoRandom } from "../../supabase/functions/api-webhook-subscriptions/random.ts";
+import { FakeStore } from "./fake_store.ts";
+
+const NOW = new Date("2026-05-17T14:30:00.456Z");
+const WORKSPACE = "11111111-1111-4111-8111-111111111111";
+
+async function setup(options: { expiresAt?: Date } = {}) {
+  const store = new FakeStore(() => NOW);
+  const token = generateApiToken(cryptoRandom);
+  store.tokens.set(await hashApiToken(token), {
+    id: "22222222-2222-4222-8222-222222222222",
+    workspaceId: WORKSPACE,
+    scopes: ["webhooks:read", "webhooks:write"],
+    expiresAt: options.expiresAt ?? null,
+    revokedAt: null,
+  });
+  const logs: LogEntry[] = [];
+  const app = createApp({
+    store,
+    clock: () => NOW,
+    random: (length) => new Uint8Array(length).fill(0xab),
+    log: (entry) => logs.push(entry),
+  });
+  const post = (body: unknown) =>
+    app.request("/api-webhook-subscriptions", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  return { app, store, token, logs, post };
+}
+
+const EXAMPLE = {
+  target_url: "https://example.com/wundertre/webhook",
+  event_types: ["contact.created", "contact.tag_added"],
+  description: "Sync new leads to internal CRM",
+};
+
+Deno.test("unit: the secret comes from the injected random source and created_at from the store", async () => {
+  const { post, store } = await setup();
+  const response = await post(EXAMPLE);
+  assert.equal(response.status, 201);
+  const { data } = await response.json();
+  assert.equal(data.secret, "ab".repeat(32));
+  assert.equal(data.created_at, "2026-05-17T14:30:00Z");
+  assert.equal(store.subscriptions[0].secret, "ab".repeat(32));
+  assert.equal(store.subscriptions[0].workspaceId, WORKSPACE);
+});
+
+Deno.test("unit: expiry is judged by the injected clock", async () => {
+  const atNow = await setup({ expiresAt: NOW });
+  assert.equal((await atNow.post(EXAMPLE)).status, 401);
+  const later = await setup({ expiresAt: new Date(NOW.getTime() + 1000) });
+  assert.equal((await later.post(EXAMPLE)).status, 201);
+});
+
+Deno.test("unit: an unexpected failure is a JSON 500 with a request id, logged without secrets", async () => {
+  const { post, store, logs, token } = await setup();
+  store.failInsertWith = new Error("boom at insert");
+  const response = await post(EXAMPLE);
+  assert.equal(response.status, 500);
+  const body = await response.json();
+  assert.deepEqual(Object.keys(body).sort(), ["error", "message", "request_id"]);
+  assert.equal(body.error, "internal_error");
+  assert.equal(body.request_id, response.headers.get("x-request-id"));
+  assert.ok(!JSON.stringify(body).includes("boom"), "no internals in the response");
+
+  assert.equal(logs.length, 1);
+  const line = JSON.stringify(logs[0]);
+  assert.equal(logs[0].request_id, body.request_id);
+  assert.equal(logs[0].status, 500);
+  assert.match(String(logs[0].cause), /boom at insert/);
+  assert.ok(!line.includes(token) && !line.includes("ab".repeat(32)));
+});
+
+Deno.test("unit: an unreachable database is a 503 with Retry-After and nothing stored", async () => {
+  for (const failure of ["lookup", "insert"] as const) {
+    const { post, store } = await setup();
+    const error = new StoreUnavailableError("status 0");
+    if (failure === "lookup") store.failLookupWith = error;
+    else store.failInsertWith = error;
+    const response = await post(EXAMPLE);
+    assert.equal(response.status, 503, failure);
+    assert.equal(response.headers.get("retry-after"), "5");
+    const body = await response.json();
+    assert.equal(body.error, "service_unavailable");
+    assert.equal(body.request_id, response.headers.get("x-request-id"));
+    assert.equal(store.subscriptions.length, 0);
+  }
+});
+
+Deno.test("unit: one log line per request with route, status, workspace and token id", async () => {
+  const { post, logs, token } = await setup();
+  await post(EXAMPLE);
+  await post({ target_url: "x" });
+  assert.equal(logs.length, 2);
+  assert.equal(logs[0].status, 201);
+  assert.equal(logs[1].status, 400);
+  for (const entry of logs) {
+    assert.equal(entry.method, "POST");
+    assert.equal(entry.route, "/api-webhook-subscriptions");
+    assert.equal(entry.workspace_id, WORKSPACE);
+    assert.equal(entry.token_id, "22222222-2222-4222-8222-222222222222");
+    assert.equal(typeof entry.duration_ms, "number");
+    assert.ok(!JSON.stringify(entry).includes(token));
+  }
+});
