@@ -5,7 +5,7 @@
  * SUPABASE_SERVICE_ROLE_KEY) and prints only the token on stdout.
  */
 import { parseArgs } from "node:util";
-import { SCOPES, type Scope } from "../supabase/functions/api-webhook-subscriptions/api-token.ts";
+import { type Scope, SCOPES } from "../supabase/functions/api-webhook-subscriptions/api-token.ts";
 import { DEMO_WORKSPACE_ID, issueApiToken, serviceClient } from "./local-stack/api-tokens.ts";
 import { readState } from "./local-stack/state.ts";
 

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  hashApiToken,
-} from "../supabase/functions/api-webhook-subscriptions/api-token.ts";
+import { hashApiToken } from "../supabase/functions/api-webhook-subscriptions/api-token.ts";
 import {
   CONTRACT_EXAMPLE,
   createSubscription,

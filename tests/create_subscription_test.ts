@@ -60,7 +60,10 @@ Deno.test("the contract's example request answers 201 with exactly the documente
   const createdAt = Date.parse(data.created_at);
   assert.ok(createdAt >= Math.floor(before / 1000) * 1000 && createdAt <= Date.now());
 
-  assert.equal(response.headers.get("location"), `/functions/v1/api-webhook-subscriptions/${data.id}`);
+  assert.equal(
+    response.headers.get("location"),
+    `/functions/v1/api-webhook-subscriptions/${data.id}`,
+  );
   assert.equal(response.headers.get("cache-control"), "no-store");
   assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
   assert.match(response.headers.get("x-request-id") ?? "", UUID);
@@ -78,10 +81,12 @@ Deno.test("the contract's example request answers 201 with exactly the documente
 
 Deno.test("description is null when none was given, or when null was sent", async () => {
   const { token } = await newToken();
-  for (const body of [{ ...CONTRACT_EXAMPLE, description: undefined }, {
-    ...CONTRACT_EXAMPLE,
-    description: null,
-  }]) {
+  for (
+    const body of [{ ...CONTRACT_EXAMPLE, description: undefined }, {
+      ...CONTRACT_EXAMPLE,
+      description: null,
+    }]
+  ) {
     const response = await createSubscription(token, body);
     assert.equal(response.status, 201);
     const { data } = await response.json();
@@ -117,10 +122,16 @@ Deno.test("target_url is stored in its canonical form; plain http is accepted", 
   const cases: [string, string][] = [
     ["HTTPS://Example.COM:443/Hook?x=1", "https://example.com/Hook?x=1"],
     ["http://receiver.example.org:8080/in", "http://receiver.example.org:8080/in"],
-    ["https://hooks.zapier.com/hooks/standard/1/abc/", "https://hooks.zapier.com/hooks/standard/1/abc/"],
+    [
+      "https://hooks.zapier.com/hooks/standard/1/abc/",
+      "https://hooks.zapier.com/hooks/standard/1/abc/",
+    ],
   ];
   for (const [given, stored] of cases) {
-    const response = await createSubscription(token, { target_url: given, event_types: ["deal.created"] });
+    const response = await createSubscription(token, {
+      target_url: given,
+      event_types: ["deal.created"],
+    });
     assert.equal(response.status, 201, given);
     const { data } = await response.json();
     assert.equal(data.target_url, stored);

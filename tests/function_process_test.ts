@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { freePort, waitFor, spawnManaged } from "../scripts/local-stack/processes.ts";
+import { freePort, spawnManaged, waitFor } from "../scripts/local-stack/processes.ts";
 import { CONTRACT_EXAMPLE, createSubscription, newToken, stack } from "./helpers/stack.ts";
 import { PROJECT_ROOT, run } from "./helpers/processes.ts";
 
@@ -19,7 +19,7 @@ Deno.test("the function refuses to start without the variables the platform inje
 });
 
 Deno.test("503 with Retry-After when the database API cannot be reached", async () => {
-  const port = await freePort();
+  const port = freePort();
   const lines: string[] = [];
   const fn = spawnManaged({
     name: "function",
@@ -27,7 +27,7 @@ Deno.test("503 with Retry-After when the database API cannot be reached", async 
     args: ["run", "--allow-net", "--allow-env", INDEX],
     cwd: PROJECT_ROOT,
     env: {
-      SUPABASE_URL: `http://127.0.0.1:${await freePort()}`,
+      SUPABASE_URL: `http://127.0.0.1:${freePort()}`,
       SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
       DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
       NO_COLOR: "1",

@@ -23,7 +23,9 @@ Deno.test("a token of workspace B never sees or changes workspace A's subscripti
     const response = await fetch(`${stack.functionUrl}/${aSubscription.id}`, {
       method,
       headers: { Authorization: `Bearer ${b.token}`, "Content-Type": "application/json" },
-      body: method === "GET" || method === "DELETE" ? undefined : JSON.stringify({ enabled: false }),
+      body: method === "GET" || method === "DELETE"
+        ? undefined
+        : JSON.stringify({ enabled: false }),
     });
     assert.equal(response.status, 404, method);
     const text = await response.text();

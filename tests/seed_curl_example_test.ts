@@ -18,7 +18,10 @@ Deno.test("the contract's curl example, run as written against the stack, answer
   const { token, workspaceId } = await newToken();
   const example = await contractCurlExample();
   assert.ok(example.includes(PUBLIC_URL) && example.includes("YOUR_ACCESS_TOKEN"));
-  const command = example.replace(PUBLIC_URL, stack.functionUrl).replace("YOUR_ACCESS_TOKEN", token);
+  const command = example.replace(PUBLIC_URL, stack.functionUrl).replace(
+    "YOUR_ACCESS_TOKEN",
+    token,
+  );
 
   const { code, stdout } = await runShell(`${command} --silent --write-out '\\n%{http_code}'`);
   assert.equal(code, 0);

@@ -58,7 +58,9 @@ Deno.test("deno task token honours --workspace, --expires-in and the scopes it i
 });
 
 Deno.test("deno task token refuses bad arguments, printing nothing on stdout", async () => {
-  const [{ count: before }] = await sql<{ count: string }>("select count(*) from public.api_tokens");
+  const [{ count: before }] = await sql<{ count: string }>(
+    "select count(*) from public.api_tokens",
+  );
   for (
     const args of [
       [],

@@ -34,7 +34,9 @@ export async function issueApiToken(
       { onConflict: "id", ignoreDuplicates: true },
     )
     .select("id");
-  if (workspace.error) throw new Error(`could not ensure the workspace: ${workspace.error.message}`);
+  if (workspace.error) {
+    throw new Error(`could not ensure the workspace: ${workspace.error.message}`);
+  }
 
   const token = generateApiToken(cryptoRandom);
   const expiresAt = options.expiresInSeconds === undefined

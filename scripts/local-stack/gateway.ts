@@ -80,8 +80,13 @@ export function gatewayHandler(options: GatewayOptions): (request: Request) => P
     const functionMatch = /^\/functions\/v1\/([^/]+)(\/.*)?$/.exec(path);
     if (functionMatch) {
       const upstream = options.functions[functionMatch[1]];
-      if (!upstream) return json(404, { code: "NOT_FOUND", message: "Requested function was not found" });
-      return await forward(request, `${upstream}${path.slice("/functions/v1".length)}${url.search}`);
+      if (!upstream) {
+        return json(404, { code: "NOT_FOUND", message: "Requested function was not found" });
+      }
+      return await forward(
+        request,
+        `${upstream}${path.slice("/functions/v1".length)}${url.search}`,
+      );
     }
 
     return json(404, { message: "no Route matched with those values" });

@@ -49,7 +49,14 @@ async function hydrateLibrarySymlinks(nativeDir: string) {
 /** Postgres refuses to run as root; as root we run it as `nobody` through setpriv. */
 function asPostgresUser(command: string, args: string[]): [string, string[]] {
   if (!isRoot) return [command, args];
-  return ["setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--", command, ...args]];
+  return ["setpriv", [
+    `--reuid=${NOBODY}`,
+    `--regid=${NOBODY}`,
+    "--clear-groups",
+    "--",
+    command,
+    ...args,
+  ]];
 }
 
 async function canNobodyUse(paths: string[]): Promise<boolean> {

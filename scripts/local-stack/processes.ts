@@ -75,7 +75,7 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
   };
 }
 
-export async function freePort(): Promise<number> {
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();

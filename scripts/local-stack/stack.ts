@@ -3,7 +3,12 @@ import { FUNCTION_NAME } from "../../supabase/functions/api-webhook-subscription
 import { applyMigrations, applySeed, bootstrapPlatform } from "./database.ts";
 import { gatewayHandler } from "./gateway.ts";
 import { type LocalKeys, localKeys } from "./keys.ts";
-import { POSTGRES_PASSWORD, PROJECT_ROOT, type RunningPostgres, startPostgres } from "./postgres.ts";
+import {
+  POSTGRES_PASSWORD,
+  PROJECT_ROOT,
+  type RunningPostgres,
+  startPostgres,
+} from "./postgres.ts";
 import { startPostgrest } from "./postgrest.ts";
 import { freePort, type ManagedProcess, spawnManaged, waitFor } from "./processes.ts";
 
@@ -54,8 +59,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   await Deno.mkdir(logDir, { recursive: true });
 
   const ports: StackPorts = {
-    gateway: options.ports.gateway ?? await freePort(),
-    postgres: options.ports.postgres ?? await freePort(),
+    gateway: options.ports.gateway ?? freePort(),
+    postgres: options.ports.postgres ?? freePort(),
   };
   const logs = {
     postgres: await logWriter(join(logDir, "postgres.log")),
@@ -91,7 +96,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await client.end();
     }
 
-    const postgrestPort = await freePort();
+    const postgrestPort = freePort();
     progress(`PostgREST on 127.0.0.1:${postgrestPort}`);
     started.push(
       await startPostgrest({
@@ -99,13 +104,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           `postgres://authenticator:${POSTGRES_PASSWORD}@127.0.0.1:${ports.postgres}/postgres`,
         jwtSecret: keys.jwtSecret,
         port: postgrestPort,
-        adminPort: await freePort(),
+        adminPort: freePort(),
         onLine: logs.postgrest.write,
       }),
     );
 
     const apiUrl = `http://127.0.0.1:${ports.gateway}`;
-    const functionPort = await freePort();
+    const functionPort = freePort();
     progress(`function ${FUNCTION_NAME} on 127.0.0.1:${functionPort}`);
     const fn = spawnManaged({
       name: "function",

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { createApp, type LogEntry } from "../../supabase/functions/api-webhook-subscriptions/app.ts";
+import {
+  createApp,
+  type LogEntry,
+} from "../../supabase/functions/api-webhook-subscriptions/app.ts";
 import {
   generateApiToken,
   hashApiToken,

@@ -1,7 +1,8 @@
 /** Fills a new buffer with `length` bytes; injected so tests can make secrets predictable. */
 export type RandomSource = (length: number) => Uint8Array;
 
-export const cryptoRandom: RandomSource = (length) => crypto.getRandomValues(new Uint8Array(length));
+export const cryptoRandom: RandomSource = (length) =>
+  crypto.getRandomValues(new Uint8Array(length));
 
 export function toHex(bytes: Uint8Array): string {
   let hex = "";

@@ -8,6 +8,7 @@ export const MAX_DESCRIPTION_LENGTH = 500;
 
 // Whitespace and control characters are silently dropped or trimmed by the WHATWG URL parser, so a
 // URL containing them would not be the URL the caller thinks it registered.
+// deno-lint-ignore no-control-regex -- matching control characters is the point
 const URL_FORBIDDEN_CHARACTERS = /[\u0000-\u0020\u007f-\u009f]/;
 
 function targetUrlProblem(value: string): string | null {
@@ -45,7 +46,9 @@ export const targetUrlSchema = z.string({ error: requiredString("target_url") })
 
 export const eventTypesSchema = z
   .array(
-    z.enum(EVENT_TYPES, { error: () => `Each event type must be one of: ${EVENT_TYPES.join(", ")}.` }),
+    z.enum(EVENT_TYPES, {
+      error: () => `Each event type must be one of: ${EVENT_TYPES.join(", ")}.`,
+    }),
     {
       error: (issue) =>
         issue.input === undefined
@@ -80,7 +83,8 @@ export type CreateSubscriptionBody = z.output<typeof createSubscriptionBodySchem
 
 function fieldName(path: readonly PropertyKey[]): string {
   return path.reduce<string>(
-    (name, key) => typeof key === "number" ? `${name}[${key}]` : name ? `${name}.${String(key)}` : String(key),
+    (name, key) =>
+      typeof key === "number" ? `${name}[${key}]` : name ? `${name}.${String(key)}` : String(key),
     "",
   );
 }

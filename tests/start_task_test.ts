@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import pg from "pg";
+import { freePort, isAlive } from "../scripts/local-stack/processes.ts";
+import { DEMO_WORKSPACE_ID } from "../scripts/local-stack/api-tokens.ts";
+import { PROJECT_ROOT, runShell } from "./helpers/processes.ts";
+
+interface StartedStack {
+  child: Deno.ChildProcess;
+  banner: string;
+  output: Promise<string>;
+}
+
+/** Runs `deno task start` as a person would and waits for its ready banner. */
+async function startTask(env: Record<string, string>, args: string[] = []): Promise<StartedStack> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["task", "start", ...args],
+    cwd: PROJECT_ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const banner = Promise.withResolvers<string>();
+  const output = (async () => {
+    const stderr = new Response(child.stderr).text();
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      if (text.includes("Press Ctrl-C to stop.")) banner.resolve(text);
+    }
+    return text + (await stderr);
+  })();
+  child.status.then(async () => {
+    banner.reject(new Error(`deno task start exited before it was ready:\n${await output}`));
+  });
+  const timer = setTimeout(
+    () => banner.reject(new Error(`no ready banner in 60 s:\n${text}`)),
+    60_000,
+  );
+  try {
+    return { child, banner: await banner.promise, output };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runBannerCurl(
+  banner: string,
+): Promise<{ status: string; data: Record<string, unknown> }> {
+  const start = banner.indexOf("curl -X POST");
+  const end = banner.indexOf("}'", start) + 2;
+  const { code, stdout } = await runShell(
+    `${banner.slice(start, end)} --silent --write-out '\\n%{http_code}'`,
+  );
+  assert.equal(code, 0);
+  const [body, status] = stdout.trimEnd().split(/\n(?=\d{3}$)/);
+  return { status, data: JSON.parse(body).data };
+}
+
+Deno.test({
+  name:
+    "deno task start: ready banner with a working curl, Ctrl-C stops everything, restart keeps data",
+  // The timers and streams above belong to child processes that this test awaits itself.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const stateDir = await Deno.makeTempDir({ prefix: "wundertreos-start-" });
+    const apiPort = freePort();
+    const dbPort = freePort();
+    const env = {
+      WUNDERTRE_LOCAL_DIR: stateDir,
+      WUNDERTRE_API_PORT: String(apiPort),
+      WUNDERTRE_DB_PORT: String(dbPort),
+    };
+    const createdIds: string[] = [];
+
+    for (const round of [1, 2]) {
+      const started = await startTask(env);
+      assert.ok(
+        started.banner.includes(
+          `http://127.0.0.1:${apiPort}/functions/v1/api-webhook-subscriptions`,
+        ),
+      );
+      const { status, data } = await runBannerCurl(started.banner);
+      assert.equal(status, "201", `round ${round}`);
+      createdIds.push(String(data.id));
+
+      const state = JSON.parse(await Deno.readTextFile(join(stateDir, "stack.json")));
+      assert.equal(state.pids.length, 3, "postgres, postgrest and the function");
+      for (const pid of state.pids) assert.ok(isAlive(pid));
+
+      if (round === 2) {
+        const client = new pg.Client({
+          connectionString: `postgres://postgres:postgres@127.0.0.1:${dbPort}/postgres`,
+        });
+        await client.connect();
+        const { rows } = await client.query(
+          "select id from public.webhook_subscriptions where workspace_id = $1 order by created_at",
+          [DEMO_WORKSPACE_ID],
+        );
+        await client.end();
+        assert.deepEqual(rows.map((row) => row.id), createdIds, "data survives a restart");
+      }
+
+      started.child.kill("SIGINT");
+      const exit = await started.child.status;
+      const output = await started.output;
+      assert.equal(exit.code, 0, output);
+      assert.match(output, /Stopped\./);
+      for (const pid of state.pids) assert.ok(!isAlive(pid), `process ${pid} is still running`);
+      await assert.rejects(Deno.stat(join(stateDir, "stack.json")));
+      const listener = Deno.listen({ hostname: "127.0.0.1", port: apiPort });
+      listener.close();
+    }
+
+    const fresh = await startTask(env, ["--fresh"]);
+    try {
+      assert.match(fresh.banner, /starting fresh/);
+      const client = new pg.Client({
+        connectionString: `postgres://postgres:postgres@127.0.0.1:${dbPort}/postgres`,
+      });
+      await client.connect();
+      const { rows } = await client.query(
+        "select count(*)::int as count from public.webhook_subscriptions",
+      );
+      await client.end();
+      assert.equal(rows[0].count, 0, "--fresh starts over");
+    } finally {
+      fresh.child.kill("SIGINT");
+      await fresh.child.status;
+      await fresh.output;
+    }
+    await Deno.remove(stateDir, { recursive: true });
+  },
+});
