@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { readConfig } from "../../supabase/functions/api-webhook-subscriptions/config.ts";
+
+const read = async (path: string) =>
+  JSON.parse(await Deno.readTextFile(new URL(`../../${path}`, import.meta.url)));
+
+Deno.test("unit: the function's deploy-time deno.json pins exactly what the project pins", async () => {
+  const root = await read("deno.json");
+  const fn = await read("supabase/functions/api-webhook-subscriptions/deno.json");
+  for (const [name, specifier] of Object.entries(fn.imports)) {
+    assert.equal(specifier, root.imports[name], name);
+    assert.match(String(specifier), /^npm:(@[^/]+\/)?[^@]+@\d+\.\d+\.\d+(-[\w.]+)?$/, name);
+  }
+  for (const specifier of Object.values(root.imports) as string[]) {
+    assert.match(
+      specifier,
+      /^npm:\/?(@[^/]+\/)?[^@]+@\d+\.\d+\.\d+(-[\w.]+)?\/?$/,
+      "pinned npm only",
+    );
+  }
+});
+
+Deno.test("unit: a missing platform variable is a clear start-up error", () => {
+  const env = (values: Record<string, string>) => (name: string) => values[name];
+  assert.throws(
+    () => readConfig(env({ SUPABASE_SERVICE_ROLE_KEY: "k" })),
+    /missing environment variable SUPABASE_URL\b/,
+  );
+  assert.throws(
+    () => readConfig(env({ SUPABASE_URL: "http://x" })),
+    /missing environment variable SUPABASE_SERVICE_ROLE_KEY/,
+  );
+  assert.throws(
+    () => readConfig(env({ SUPABASE_URL: "not a url", SUPABASE_SERVICE_ROLE_KEY: "k" })),
+    /SUPABASE_URL is not a valid URL/,
+  );
+  assert.deepEqual(readConfig(env({ SUPABASE_URL: "http://x", SUPABASE_SERVICE_ROLE_KEY: "k" })), {
+    supabaseUrl: "http://x",
+    serviceRoleKey: "k",
+  });
+});
