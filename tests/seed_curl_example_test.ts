@@ -1,17 +1,13 @@
 import assert from "node:assert/strict";
 import { newToken, sql, stack } from "./helpers/stack.ts";
-import { runShell } from "./helpers/processes.ts";
+import { curlCommandIn, runCurl } from "./helpers/processes.ts";
 
 const CONTRACT = new URL("../docs/create-webhook-subscription.md", import.meta.url);
 const PUBLIC_URL = "https://api.wundertreos.com/functions/v1/api-webhook-subscriptions";
 
 /** The curl command exactly as the published contract prints it. */
 async function contractCurlExample(): Promise<string> {
-  const text = await Deno.readTextFile(CONTRACT);
-  const start = text.indexOf("curl -X POST");
-  const end = text.indexOf("}'", start) + 2;
-  assert.ok(start >= 0 && end > start, "the contract's curl example was not found");
-  return text.slice(start, end);
+  return curlCommandIn(await Deno.readTextFile(CONTRACT));
 }
 
 Deno.test("the contract's curl example, run as written against the stack, answers 201", async () => {
@@ -23,11 +19,9 @@ Deno.test("the contract's curl example, run as written against the stack, answer
     token,
   );
 
-  const { code, stdout } = await runShell(`${command} --silent --write-out '\\n%{http_code}'`);
-  assert.equal(code, 0);
-  const [body, status] = stdout.trimEnd().split(/\n(?=\d{3}$)/);
+  const { status, body } = await runCurl(command);
   assert.equal(status, "201");
-  const { data } = JSON.parse(body);
+  const { data } = body;
   assert.equal(data.target_url, "https://example.com/wundertre/webhook");
   assert.deepEqual(data.event_types, ["contact.created", "contact.tag_added"]);
   assert.equal(data.description, "Sync new leads to internal CRM");
@@ -39,4 +33,17 @@ Deno.test("the contract's curl example, run as written against the stack, answer
     [workspaceId],
   );
   assert.deepEqual(rows.map((row) => row.id), [data.id]);
+});
+
+Deno.test("the README's curl example works as written against the stack", async () => {
+  const { token } = await newToken();
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const example = curlCommandIn(readme);
+  const localUrl = "http://127.0.0.1:54321/functions/v1/api-webhook-subscriptions";
+  assert.ok(example.includes(localUrl) && example.includes("$TOKEN"));
+  const { status, body } = await runCurl(
+    `TOKEN='${token}'; ${example.replace(localUrl, stack.functionUrl)}`,
+  );
+  assert.equal(status, "201");
+  assert.equal(body.data.description, "Sync new leads to internal CRM");
 });

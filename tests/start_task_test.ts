@@ -3,7 +3,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { freePort, isAlive } from "../scripts/local-stack/processes.ts";
 import { DEMO_WORKSPACE_ID } from "../scripts/local-stack/api-tokens.ts";
-import { PROJECT_ROOT, runShell } from "./helpers/processes.ts";
+import { curlCommandIn, PROJECT_ROOT, runCurl } from "./helpers/processes.ts";
 
 interface StartedStack {
   child: Deno.ChildProcess;
@@ -45,19 +45,6 @@ async function startTask(env: Record<string, string>, args: string[] = []): Prom
   }
 }
 
-async function runBannerCurl(
-  banner: string,
-): Promise<{ status: string; data: Record<string, unknown> }> {
-  const start = banner.indexOf("curl -X POST");
-  const end = banner.indexOf("}'", start) + 2;
-  const { code, stdout } = await runShell(
-    `${banner.slice(start, end)} --silent --write-out '\\n%{http_code}'`,
-  );
-  assert.equal(code, 0);
-  const [body, status] = stdout.trimEnd().split(/\n(?=\d{3}$)/);
-  return { status, data: JSON.parse(body).data };
-}
-
 Deno.test({
   name:
     "deno task start: ready banner with a working curl, Ctrl-C stops everything, restart keeps data",
@@ -82,8 +69,9 @@ Deno.test({
           `http://127.0.0.1:${apiPort}/functions/v1/api-webhook-subscriptions`,
         ),
       );
-      const { status, data } = await runBannerCurl(started.banner);
+      const { status, body } = await runCurl(curlCommandIn(started.banner));
       assert.equal(status, "201", `round ${round}`);
+      const { data } = body;
       createdIds.push(String(data.id));
 
       const state = JSON.parse(await Deno.readTextFile(join(stateDir, "stack.json")));
