@@ -48,9 +48,10 @@ try {
     else passed++;
   }
 } catch {
-  console.error("no test report was written");
-  if (code === 0) code = 1;
+  console.error("no test report was written (did a test file fail to type-check?)");
 }
+// A run that failed without a failing test case (type errors, a crash) still failed.
+if (code !== 0 && failed === 0) failed = 1;
 
 if (code === 0) await Deno.remove(stateDir, { recursive: true }).catch(() => {});
 else console.log(`Service logs kept in ${join(stateDir, "logs")}`);

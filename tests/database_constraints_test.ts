@@ -59,7 +59,7 @@ Deno.test("the database enforces token hash format, known scopes and uniqueness"
        values ($1, $2, $3, $4)`,
       [workspaceId, row.token_prefix, row.token_hash, row.scopes],
     );
-  const valid = { token_prefix: "wtos_abcdefgh", token_hash: "b".repeat(64), scopes: [] };
+  const valid = { token_prefix: "wtos_abcd", token_hash: "b".repeat(64), scopes: [] };
   await insert(valid);
   await assert.rejects(insert(valid), /duplicate key/);
   await assert.rejects(insert({ ...valid, token_hash: "not-a-hash" }), /check constraint/);
@@ -71,4 +71,47 @@ Deno.test("the database enforces token hash format, known scopes and uniqueness"
     insert({ ...valid, token_hash: "d".repeat(64), token_prefix: "wtos_" + "x".repeat(43) }),
     /check constraint/,
   );
+});
+
+Deno.test("the database refuses URLs the API refuses, even when written directly", async () => {
+  const { workspaceId } = await newToken();
+  const insert = (targetUrl: string) =>
+    sql(
+      `insert into public.webhook_subscriptions (workspace_id, target_url, event_types, secret)
+       values ($1, $2, array['deal.created'], $3)`,
+      [workspaceId, targetUrl, "e".repeat(64)],
+    );
+  await insert("https://example.com/a@b?c=d#e");
+  await insert("http://[::1]:8080/");
+  for (
+    const url of [
+      "https://user:pw@example.com/x",
+      "https://example.com/ x",
+      "https://example.com/\tx",
+      "https://exa mple.com/",
+      "https://",
+      "mailto:someone@example.com",
+    ]
+  ) {
+    await assert.rejects(insert(url), /check constraint/, url);
+  }
+  await assert.rejects(
+    sql(
+      `insert into public.webhook_subscriptions (workspace_id, target_url, event_types, secret)
+       values ($1, 'https://example.com/', array[['deal.created']], $2)`,
+      [workspaceId, "f".repeat(64)],
+    ),
+    /check constraint/,
+    "a two-dimensional event_types array",
+  );
+});
+
+Deno.test("only the service role may run the constraint helper; nothing else relies on defaults", async () => {
+  const [privileges] = await sql<Record<string, boolean>>(
+    `select
+       has_function_privilege('service_role', 'private.has_no_duplicates(text[])', 'execute') as service_role,
+       has_function_privilege('anon', 'private.has_no_duplicates(text[])', 'execute') as anon,
+       has_function_privilege('authenticated', 'private.has_no_duplicates(text[])', 'execute') as authenticated`,
+  );
+  assert.deepEqual(privileges, { service_role: true, anon: false, authenticated: false });
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import pg from "pg";
 import { signJwt } from "../scripts/local-stack/keys.ts";
 import { CONTRACT_EXAMPLE, createSubscription, newToken, sql, stack } from "./helpers/stack.ts";
 
@@ -9,6 +10,29 @@ async function authenticatedUserJwt(): Promise<string> {
     aud: "authenticated",
     exp: Math.floor(Date.now() / 1000) + 600,
   });
+}
+
+async function visibleRowsWithGrantRestored(table: string) {
+  const client = new pg.Client({ connectionString: stack.databaseUrl });
+  await client.connect();
+  try {
+    await client.query("begin");
+    const [{ count: total }] =
+      (await client.query(`select count(*)::int from public.${table}`)).rows;
+    assert.ok(total > 0, `${table} has rows to hide`);
+    await client.query(`grant select on public.${table} to anon, authenticated`);
+    const visible: Record<string, number> = {};
+    for (const role of ["anon", "authenticated"]) {
+      await client.query(`set local role ${role}`);
+      visible[role] =
+        (await client.query(`select count(*)::int from public.${table}`)).rows[0].count;
+      await client.query("reset role");
+    }
+    return visible;
+  } finally {
+    await client.query("rollback");
+    await client.end();
+  }
 }
 
 async function restAs(key: string, bearer: string, path: string, init: RequestInit = {}) {
@@ -27,6 +51,27 @@ Deno.test("Row Level Security is enabled on every table in the exposed schema", 
   );
   assert.ok(tables.length >= 3);
   for (const table of tables) assert.ok(table.relrowsecurity, `${table.relname} has no RLS`);
+});
+
+Deno.test("the API roles have no table privileges, and RLS alone would still hide every row", async () => {
+  const { token } = await newToken();
+  const created = await createSubscription(token, CONTRACT_EXAMPLE);
+  assert.equal(created.status, 201);
+  await created.body?.cancel();
+
+  for (const table of ["webhook_subscriptions", "api_tokens", "workspaces"]) {
+    const [privileges] = await sql<{ anon: boolean; authenticated: boolean }>(
+      `select has_table_privilege('anon', $1, 'select,insert,update,delete') as anon,
+              has_table_privilege('authenticated', $1, 'select,insert,update,delete') as authenticated`,
+      [`public.${table}`],
+    );
+    assert.deepEqual(privileges, { anon: false, authenticated: false }, table);
+
+    // Suppose someone grants the table back to the API roles: Row Level Security still shows
+    // them nothing. Tried inside a transaction that is rolled back.
+    const visible = await visibleRowsWithGrantRestored(table);
+    assert.deepEqual(visible, { anon: 0, authenticated: 0 }, table);
+  }
 });
 
 Deno.test("neither the anon key nor a signed-in user can read a secret or a token hash", async () => {

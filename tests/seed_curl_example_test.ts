@@ -5,9 +5,16 @@ import { curlCommandIn, runCurl } from "./helpers/processes.ts";
 const CONTRACT = new URL("../docs/create-webhook-subscription.md", import.meta.url);
 const PUBLIC_URL = "https://api.wundertreos.com/functions/v1/api-webhook-subscriptions";
 
+// Where the published contract sits beside the checkout (the team's machines and CI), the copy in
+// docs/ must still match it word for word.
+const PUBLISHED = new URL("../../shared/spec/create-webhook-subscription.md", import.meta.url);
+
 /** The curl command exactly as the published contract prints it. */
 async function contractCurlExample(): Promise<string> {
-  return curlCommandIn(await Deno.readTextFile(CONTRACT));
+  const copy = await Deno.readTextFile(CONTRACT);
+  const published = await Deno.readTextFile(PUBLISHED).catch(() => copy);
+  assert.equal(copy, published, "docs/create-webhook-subscription.md differs from the contract");
+  return curlCommandIn(copy);
 }
 
 Deno.test("the contract's curl example, run as written against the stack, answers 201", async () => {

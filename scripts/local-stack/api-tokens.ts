@@ -47,7 +47,7 @@ export async function issueApiToken(
     .insert({
       workspace_id: options.workspaceId,
       name: options.name ?? null,
-      token_prefix: token.slice(0, API_TOKEN_PREFIX.length + 8),
+      token_prefix: token.slice(0, API_TOKEN_PREFIX.length + 4),
       token_hash: await hashApiToken(token),
       scopes: options.scopes,
       expires_at: expiresAt,

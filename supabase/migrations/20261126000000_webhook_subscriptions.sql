@@ -16,6 +16,11 @@ as $$
   select cardinality(items) = (select count(distinct item) from unnest(items) as item)
 $$;
 
+-- Check constraints run the function with the inserting role's rights. Grant it explicitly, since
+-- projects may revoke the default EXECUTE from PUBLIC on new functions.
+revoke execute on function private.has_no_duplicates(text[]) from public;
+grant execute on function private.has_no_duplicates(text[]) to service_role;
+
 create table public.workspaces (
   id uuid primary key default gen_random_uuid(),
   name text not null check (char_length(name) between 1 and 200),
@@ -28,12 +33,13 @@ create table public.api_tokens (
   id uuid primary key default gen_random_uuid(),
   workspace_id uuid not null references public.workspaces (id) on delete cascade,
   name text check (char_length(name) <= 200),
-  -- The first characters of the token, kept so a person can recognise it in a list.
-  token_prefix text not null check (token_prefix ~ '^wtos_[A-Za-z0-9_-]{4,8}$'),
+  -- The token's first 4 random characters (24 of its 256 bits), so a person can recognise it.
+  token_prefix text not null check (token_prefix ~ '^wtos_[A-Za-z0-9_-]{4}$'),
   -- SHA-256 of the whole token, lowercase hex. The token itself is never stored.
   token_hash text not null unique check (token_hash ~ '^[0-9a-f]{64}$'),
   scopes text[] not null check (
-    array_position(scopes, null) is null
+    coalesce(array_ndims(scopes), 1) = 1
+    and array_position(scopes, null) is null
     and scopes <@ array['webhooks:read', 'webhooks:write']::text[]
   ),
   expires_at timestamptz,
@@ -48,11 +54,14 @@ create index api_tokens_workspace_id_idx on public.api_tokens (workspace_id);
 create table public.webhook_subscriptions (
   id uuid primary key default gen_random_uuid(),
   workspace_id uuid not null references public.workspaces (id) on delete cascade,
+  -- An absolute http(s) URL with a host, no user:password@, no whitespace or control characters.
   target_url text not null check (
-    char_length(target_url) <= 2048 and target_url ~ '^https?://[^/?#@[:space:]]+'
+    char_length(target_url) <= 2048
+    and target_url ~ '^https?://[^/?#@[:space:][:cntrl:]]+([/?#][^[:space:][:cntrl:]]*)?$'
   ),
   event_types text[] not null check (
-    cardinality(event_types) >= 1
+    array_ndims(event_types) = 1
+    and cardinality(event_types) >= 1
     and array_position(event_types, null) is null
     and event_types <@ array[
       'contact.created',

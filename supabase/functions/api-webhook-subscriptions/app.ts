@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { Principal } from "./auth.ts";
+import { authenticate, type Principal, requireScope } from "./auth.ts";
 import { ApiError, errorBody, StoreUnavailableError } from "./errors.ts";
 import type { RandomSource } from "./random.ts";
 import { createSubscription } from "./routes/create-subscription.ts";
@@ -18,7 +18,7 @@ export interface AppDependencies {
 }
 
 export type AppEnv = {
-  Variables: { requestId: string; principal?: Principal; errorCause?: string };
+  Variables: { requestId: string; principal: Principal; errorCause?: string };
 };
 
 export const jsonLog = (entry: LogEntry) => console.log(JSON.stringify(entry));
@@ -46,7 +46,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     c.set("requestId", requestId);
     await next();
     c.header("X-Request-Id", requestId);
-    const principal = c.get("principal");
+    // Unset when authentication itself failed.
+    const principal = c.get("principal") as Principal | undefined;
     deps.log({
       level: c.res.status >= 500 ? "error" : "info",
       request_id: requestId,
@@ -58,6 +59,15 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
       token_id: principal?.tokenId,
       cause: c.get("errorCause"),
     });
+  });
+
+  // The contract: every request authenticates and checks webhooks:read before anything else, so
+  // even a 404 or 405 tells an anonymous caller nothing.
+  app.use(async (c, next) => {
+    const principal = await authenticate(c.req.header("authorization"), deps.store, deps.clock());
+    c.set("principal", principal);
+    requireScope(principal, "webhooks:read");
+    await next();
   });
 
   app.post("/", createSubscription(deps));
@@ -81,7 +91,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
       return c.json(
         errorBody(
           "service_unavailable",
-          "The service is temporarily unavailable; nothing was changed. Retry shortly.",
+          "The database is temporarily unreachable. Retry shortly.",
           { request_id: requestId },
         ),
         503,
@@ -90,9 +100,13 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     }
     c.set("errorCause", `${error.name}: ${error.message}`);
     return c.json(
-      errorBody("internal_error", "Something went wrong on our side; nothing was changed.", {
-        request_id: requestId,
-      }),
+      errorBody(
+        "internal_error",
+        "Something went wrong on our side. Quote the request id if it persists.",
+        {
+          request_id: requestId,
+        },
+      ),
       500,
     );
   });

@@ -28,8 +28,12 @@ export class ApiError extends Error {
   }
 }
 
-export function invalidRequest(message: string, details: FieldError[]): ApiError {
-  return new ApiError(400, "invalid_request", message, { details });
+export function invalidRequest(
+  message: string,
+  details: FieldError[],
+  extra: Record<string, unknown> = {},
+): ApiError {
+  return new ApiError(400, "invalid_request", message, { details, ...extra });
 }
 
 /** The database (or PostgREST in front of it) cannot be reached; the request changed nothing. */

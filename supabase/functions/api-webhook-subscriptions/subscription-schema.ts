@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { EVENT_TYPES } from "./event-types.ts";
-import { type FieldError, invalidRequest } from "./errors.ts";
+import { type ApiError, type FieldError, invalidRequest } from "./errors.ts";
 import type { SubscriptionRecord } from "./store.ts";
 
 export const MAX_TARGET_URL_LENGTH = 2048;
@@ -89,16 +89,37 @@ function fieldName(path: readonly PropertyKey[]): string {
   );
 }
 
+// A small hostile body (thousands of bad array items or unknown keys) must not buy a huge answer.
+export const MAX_FIELD_ERRORS = 20;
+const MAX_ECHOED_KEY_LENGTH = 64;
+
+function echoedKey(key: string): string {
+  return key.length > MAX_ECHOED_KEY_LENGTH ? `${key.slice(0, MAX_ECHOED_KEY_LENGTH)}…` : key;
+}
+
 function fieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.flatMap((issue): FieldError[] => {
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({
-        field: fieldName([...issue.path, key]),
-        message: `${key} is not a known field.`,
+        field: fieldName([...issue.path, echoedKey(key)]),
+        message: `${echoedKey(key)} is not a known field.`,
       }));
     }
     return [{ field: fieldName(issue.path), message: issue.message }];
   });
+}
+
+function invalidBody(details: FieldError[]): ApiError {
+  const fields = [...new Set(details.map((detail) => detail.field.split(/[.[]/)[0]))];
+  const named = fields.length > 5
+    ? `${fields.slice(0, 5).join(", ")} and ${fields.length - 5} more`
+    : fields.join(", ");
+  const truncated = details.length > MAX_FIELD_ERRORS;
+  return invalidRequest(
+    `Invalid request body: check ${named}.`,
+    details.slice(0, MAX_FIELD_ERRORS),
+    truncated ? { details_truncated: true } : {},
+  );
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -112,9 +133,7 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.outp
   }
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const details = fieldErrors(result.error);
-  const fields = [...new Set(details.map((detail) => detail.field))];
-  throw invalidRequest(`Invalid request body: check ${fields.join(", ")}.`, details);
+  throw invalidBody(fieldErrors(result.error));
 }
 
 /** RFC 3339 in UTC to the second, as in the contract's example (`2026-05-17T14:30:00Z`). */
