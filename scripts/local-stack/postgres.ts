@@ -79,7 +79,7 @@ async function binaries(): Promise<{ initdb: string; postgres: string }> {
   if (!isRoot || await canNobodyUse([initdbPath, postgresPath])) {
     return { initdb: initdbPath, postgres: postgresPath };
   }
-  const staged = join("/tmp", `wundertreos-postgres-${Deno.uid()}-${nativeDir.length}`);
+  const staged = join("/tmp", `wundertreos-postgres-${await shortHash(nativeDir)}`);
   const stagedPostgres = join(staged, "bin", "postgres");
   try {
     await Deno.stat(stagedPostgres);
@@ -90,6 +90,26 @@ async function binaries(): Promise<{ initdb: string; postgres: string }> {
     await new Deno.Command("chmod", { args: ["-R", "a+rX", staged] }).output();
   }
   return { initdb: join(staged, "bin", "initdb"), postgres: stagedPostgres };
+}
+
+/** Names a folder after the real path it stands in for (which includes the package version). */
+async function shortHash(path: string): Promise<string> {
+  const bytes = new TextEncoder().encode(await Deno.realPath(path));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest.slice(0, 6)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Where the cluster lives: `<stateDir>/db`, unless PostgreSQL must run as `nobody` (we are root)
+ * and `nobody` cannot reach the state folder, as in a checkout under /root. Then /var/tmp.
+ */
+export async function clusterDirFor(stateDir: string): Promise<string> {
+  const preferred = join(stateDir, "db");
+  if (!isRoot) return preferred;
+  await Deno.mkdir(stateDir, { recursive: true });
+  await Deno.chmod(stateDir, 0o755); // The state folder is ours; nobody must traverse it.
+  if (await canNobodyUse([stateDir])) return preferred;
+  return join("/var/tmp", `wundertreos-db-${await shortHash(stateDir)}`);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -127,16 +147,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
     const passwordFile = `${dataDir}.password`;
     await Deno.writeTextFile(passwordFile, `${POSTGRES_PASSWORD}\n`, { mode: 0o644 });
-    if (isRoot) {
-      await Deno.chmod(parent, 0o755); // The state folder is ours; nobody must traverse it.
-      await Deno.chown(dataDir, NOBODY, NOBODY);
-      if (!await canNobodyUse([dataDir])) {
-        throw new Error(
-          `PostgreSQL runs as 'nobody' when started by root, and 'nobody' cannot reach ${dataDir}. ` +
-            "Set WUNDERTRE_LOCAL_DIR to a folder it can reach (for example under /tmp).",
-        );
-      }
-    }
+    if (isRoot) await Deno.chown(dataDir, NOBODY, NOBODY);
     const [command, args] = asPostgresUser(initdb, [
       `--pgdata=${dataDir}`,
       "--username=postgres",

@@ -53,7 +53,7 @@ async function logWriter(path: string) {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const progress = options.onProgress ?? (() => {});
   const keys = await localKeys();
-  const dataDir = join(options.stateDir, "db");
+  const dataDir = await clusterDirFor(options.stateDir);
   const logDir = join(options.stateDir, "logs");
   if (options.fresh) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   await Deno.mkdir(logDir, { recursive: true });
@@ -77,7 +77,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
-    progress(`PostgreSQL 17 on 127.0.0.1:${ports.postgres}`);
+    progress(`PostgreSQL 17 on 127.0.0.1:${ports.postgres}, data in ${dataDir}`);
     const postgres: RunningPostgres = await startPostgres({
       dataDir,
       port: ports.postgres,
