@@ -4,6 +4,7 @@ import { applyMigrations, applySeed, bootstrapPlatform } from "./database.ts";
 import { gatewayHandler } from "./gateway.ts";
 import { type LocalKeys, localKeys } from "./keys.ts";
 import {
+  clusterDirFor,
   POSTGRES_PASSWORD,
   PROJECT_ROOT,
   type RunningPostgres,
