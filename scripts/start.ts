@@ -44,6 +44,8 @@ try {
     },
     fresh: values.fresh,
     ephemeral: false,
+    corsAllowedOrigins: (Deno.env.get("CORS_ALLOWED_ORIGINS") ?? "").split(",").map((o) => o.trim())
+      .filter(Boolean),
     onProgress: (message) => console.log(`  - ${message}`),
     onFunctionLine: (line) => console.log(`[function] ${line}`),
   });

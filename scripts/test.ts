@@ -5,11 +5,21 @@
  * `tests: N passed, N failed` counted from the test run's JUnit report.
  */
 import { join } from "node:path";
+import { freePort } from "./local-stack/processes.ts";
 import { startStack } from "./local-stack/stack.ts";
 
 const stateDir = await Deno.makeTempDir({ prefix: "wundertreos-test-" });
 console.log(`Starting a throw-away stack in ${stateDir}`);
-const stack = await startStack({ stateDir, ports: {}, fresh: true, ephemeral: true });
+// The browser test serves its page here; the function allows exactly this origin.
+const pagePort = freePort();
+const pageOrigin = `http://127.0.0.1:${pagePort}`;
+const stack = await startStack({
+  stateDir,
+  ports: {},
+  fresh: true,
+  ephemeral: true,
+  corsAllowedOrigins: [pageOrigin],
+});
 
 let interrupted = false;
 const onSignal = () => {
@@ -31,6 +41,8 @@ try {
       SUPABASE_JWT_SECRET: stack.jwtSecret,
       WUNDERTRE_TEST_DATABASE_URL: stack.databaseUrl,
       WUNDERTRE_TEST_LOG_DIR: stack.logDir,
+      WUNDERTRE_TEST_SESSION_KEY: JSON.stringify(stack.sessionSigningKey.privateJwk),
+      WUNDERTRE_TEST_PAGE_PORT: String(pagePort),
     },
     stdin: "null",
   }).spawn();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { hashApiToken } from "../supabase/functions/api-webhook-subscriptions/api-token.ts";
 import {
+  apiFetch,
   CONTRACT_EXAMPLE,
   createSubscription,
   errorOf,
@@ -20,7 +21,7 @@ async function assertUnauthorized(response: Response, challenge: RegExp) {
 
 Deno.test("401 without credentials, with a Bearer challenge", async () => {
   const before = await totalSubscriptionCount();
-  const response = await fetch(stack.functionUrl, {
+  const response = await apiFetch(stack.functionUrl, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(CONTRACT_EXAMPLE),
@@ -46,7 +47,7 @@ Deno.test("401 for malformed Authorization headers and unknown tokens", async ()
       `Bearer ${token} ${token}`,
     ]
   ) {
-    const response = await fetch(stack.functionUrl, {
+    const response = await apiFetch(stack.functionUrl, {
       method: "POST",
       headers: { Authorization: authorization, "Content-Type": "application/json" },
       body: JSON.stringify(CONTRACT_EXAMPLE),
@@ -78,7 +79,7 @@ Deno.test("401 for expired and for revoked tokens; the same answer as an unknown
 
 Deno.test("a token that has not expired yet works; the scheme name is case-insensitive", async () => {
   const { token, workspaceId } = await newToken({ expiresInSeconds: 600 });
-  const response = await fetch(stack.functionUrl, {
+  const response = await apiFetch(stack.functionUrl, {
     method: "POST",
     headers: { Authorization: `bearer ${token}`, "Content-Type": "application/json" },
     body: JSON.stringify(CONTRACT_EXAMPLE),

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  apiFetch,
   CONTRACT_EXAMPLE,
   createSubscription,
   errorOf,
@@ -253,7 +254,7 @@ const UNREADABLE_BODIES: [string, string | Uint8Array<ArrayBuffer>, RegExp][] = 
 for (const [name, body, message] of UNREADABLE_BODIES) {
   Deno.test(`400 invalid_request for ${name}`, async () => {
     const { token, workspaceId } = await newToken();
-    const response = await fetch(stack.functionUrl, {
+    const response = await apiFetch(stack.functionUrl, {
       method: "POST",
       headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
       body,
@@ -281,7 +282,7 @@ Deno.test("415 for a body that is not JSON by Content-Type", async () => {
     const headers = new Headers({ Authorization: `Bearer ${token}` });
     const body = new Blob([json], contentType ? { type: contentType } : {});
     if (contentType) headers.set("Content-Type", contentType);
-    const response = await fetch(stack.functionUrl, { method: "POST", headers, body });
+    const response = await apiFetch(stack.functionUrl, { method: "POST", headers, body });
     assert.equal(response.status, 415, String(contentType));
     assert.equal((await errorOf(response)).error, "unsupported_media_type");
   }
@@ -326,7 +327,7 @@ Deno.test("413 above 64 KiB for a chunked body without Content-Length", async ()
       controller.close();
     },
   });
-  const response = await fetch(stack.functionUrl, {
+  const response = await apiFetch(stack.functionUrl, {
     method: "POST",
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
     body: stream,
@@ -345,11 +346,11 @@ Deno.test("a trailing slash on the collection URL works the same", async () => {
 
 Deno.test("404 and 405 come only after authentication and webhooks:read", async () => {
   const writeOnly = await newToken({ scopes: ["webhooks:write"] });
-  for (const [method, path] of [["GET", ""], ["DELETE", ""], ["GET", "/nope"]]) {
-    const anonymous = await fetch(`${stack.functionUrl}${path}`, { method });
+  for (const [method, path] of [["PUT", ""], ["DELETE", ""], ["GET", "/nope/deeper"]]) {
+    const anonymous = await apiFetch(`${stack.functionUrl}${path}`, { method });
     assert.equal(anonymous.status, 401, `${method} ${path}`);
     assert.equal((await errorOf(anonymous)).error, "unauthorized");
-    const noRead = await fetch(`${stack.functionUrl}${path}`, {
+    const noRead = await apiFetch(`${stack.functionUrl}${path}`, {
       method,
       headers: { Authorization: `Bearer ${writeOnly.token}` },
     });
@@ -382,8 +383,8 @@ Deno.test("a small hostile body cannot buy a huge error response", async () => {
 
 Deno.test("unknown paths answer a JSON 404", async () => {
   const { token } = await newToken();
-  for (const path of ["/nope", "/a/b/c", "/00000000-0000-4000-8000-000000000000"]) {
-    const response = await fetch(`${stack.functionUrl}${path}`, {
+  for (const path of ["/nope/deeper", "/a/b/c", "/00000000-0000-4000-8000-000000000000/x"]) {
+    const response = await apiFetch(`${stack.functionUrl}${path}`, {
       headers: { Authorization: `Bearer ${token}` },
     });
     assert.equal(response.status, 404, path);
@@ -393,13 +394,13 @@ Deno.test("unknown paths answer a JSON 404", async () => {
 
 Deno.test("other methods on the collection answer a JSON 405 with Allow", async () => {
   const { token, workspaceId } = await newToken();
-  for (const method of ["GET", "PUT", "PATCH", "DELETE"]) {
-    const response = await fetch(stack.functionUrl, {
+  for (const method of ["PUT", "PATCH", "DELETE"]) {
+    const response = await apiFetch(stack.functionUrl, {
       method,
       headers: { Authorization: `Bearer ${token}` },
     });
     assert.equal(response.status, 405, method);
-    assert.equal(response.headers.get("allow"), "POST");
+    assert.equal(response.headers.get("allow"), "GET, POST");
     assert.equal((await errorOf(response)).error, "method_not_allowed");
   }
   assert.equal(await subscriptionCount(workspaceId), 0);

@@ -7,6 +7,8 @@ export interface GatewayOptions {
   postgrestUrl: string;
   functions: Record<string, string>;
   apiKeys: string[];
+  /** Supabase Auth's published session keys. */
+  jwks: { keys: JsonWebKey[] };
 }
 
 const HOP_BY_HOP = [
@@ -75,6 +77,10 @@ export function gatewayHandler(options: GatewayOptions): (request: Request) => P
       if (!apiKeys.has(apiKey)) return json(401, { message: "Invalid API key" });
       const rest = path.slice("/rest/v1".length) || "/";
       return await forward(request, `${options.postgrestUrl}${rest}${url.search}`);
+    }
+
+    if (path === "/auth/v1/.well-known/jwks.json" && request.method === "GET") {
+      return Response.json(options.jwks, { headers: { "Cache-Control": "public, max-age=600" } });
     }
 
     const functionMatch = /^\/functions\/v1\/([^/]+)(\/.*)?$/.exec(path);

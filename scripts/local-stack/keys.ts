@@ -44,3 +44,25 @@ export async function localKeys(jwtSecret = LOCAL_JWT_SECRET): Promise<LocalKeys
     }),
   };
 }
+
+export interface SessionSigningKey {
+  /** Signs dashboard sessions in tests, as Supabase Auth would. Never leaves the local machine. */
+  privateJwk: JsonWebKey & { kid: string; alg: string };
+  /** Published at /auth/v1/.well-known/jwks.json, as Supabase Auth publishes its keys. */
+  publicJwk: JsonWebKey & { kid: string; alg: string; use: string };
+}
+
+/** A fresh ES256 key per stack, like a project's asymmetric Supabase Auth signing key. */
+export async function generateSessionSigningKey(): Promise<SessionSigningKey> {
+  const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+    "sign",
+    "verify",
+  ]);
+  const kid = crypto.randomUUID();
+  const privateJwk = await crypto.subtle.exportKey("jwk", pair.privateKey);
+  const { x, y, crv, kty } = await crypto.subtle.exportKey("jwk", pair.publicKey);
+  return {
+    privateJwk: { ...privateJwk, kid, alg: "ES256" },
+    publicJwk: { kty, crv, x, y, kid, alg: "ES256", use: "sig" },
+  };
+}

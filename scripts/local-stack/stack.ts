@@ -2,7 +2,12 @@ import { join } from "node:path";
 import { FUNCTION_NAME } from "../../supabase/functions/api-webhook-subscriptions/app.ts";
 import { applyMigrations, applySeed, bootstrapPlatform } from "./database.ts";
 import { gatewayHandler } from "./gateway.ts";
-import { type LocalKeys, localKeys } from "./keys.ts";
+import {
+  generateSessionSigningKey,
+  type LocalKeys,
+  localKeys,
+  type SessionSigningKey,
+} from "./keys.ts";
 import {
   clusterDirFor,
   POSTGRES_PASSWORD,
@@ -24,12 +29,15 @@ export interface StackOptions {
   ports: Partial<StackPorts>;
   fresh: boolean;
   ephemeral: boolean;
+  /** Browser origins the function allows (CORS_ALLOWED_ORIGINS); none by default. */
+  corsAllowedOrigins?: string[];
   /** Where the function's own log lines go, besides its log file. */
   onFunctionLine?: (line: string) => void;
   onProgress?: (message: string) => void;
 }
 
 export interface Stack extends LocalKeys {
+  sessionSigningKey: SessionSigningKey;
   apiUrl: string;
   functionUrl: string;
   databaseUrl: string;
@@ -54,6 +62,7 @@ async function logWriter(path: string) {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const progress = options.onProgress ?? (() => {});
   const keys = await localKeys();
+  const sessionSigningKey = await generateSessionSigningKey();
   const dataDir = await clusterDirFor(options.stateDir);
   const logDir = join(options.stateDir, "logs");
   if (options.fresh) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
@@ -128,6 +137,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         SUPABASE_URL: apiUrl,
         SUPABASE_ANON_KEY: keys.anonKey,
         SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+        // Sessions may be signed either way locally: the legacy shared secret (HS256) or the
+        // asymmetric key the gateway publishes as Supabase Auth's JWKS.
+        SUPABASE_JWT_SECRET: keys.jwtSecret,
+        CORS_ALLOWED_ORIGINS: (options.corsAllowedOrigins ?? []).join(","),
         DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${functionPort}`,
         NO_COLOR: "1",
       },
@@ -152,11 +165,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         postgrestUrl: `http://127.0.0.1:${postgrestPort}`,
         functions: { [FUNCTION_NAME]: functionOrigin },
         apiKeys: [keys.anonKey, keys.serviceRoleKey],
+        jwks: { keys: [sessionSigningKey.publicJwk] },
       }),
     );
 
     return {
       ...keys,
+      sessionSigningKey,
       apiUrl,
       functionUrl: `${apiUrl}/functions/v1/${FUNCTION_NAME}`,
       databaseUrl: postgres.url,

@@ -2,6 +2,7 @@
 import pg from "pg";
 import type { Scope } from "../../supabase/functions/api-webhook-subscriptions/api-token.ts";
 import { issueApiToken, serviceClient } from "../../scripts/local-stack/api-tokens.ts";
+import { assertMatchesDocument } from "./openapi.ts";
 
 function required(name: string): string {
   const value = Deno.env.get(name);
@@ -86,6 +87,23 @@ export const CONTRACT_EXAMPLE = {
   description: "Sync new leads to internal CRM",
 };
 
+/** fetch, plus a check of the response against the function's OpenAPI document. */
+export async function apiFetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+  const url = String(input);
+  const response = await fetch(url, init);
+  const body = await response.text();
+  await assertMatchesDocument(stack.functionUrl, init.method ?? "GET", url, {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    body,
+  });
+  return new Response(body === "" ? null : body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}
+
 export function createSubscription(
   token: string | null,
   body: unknown,
@@ -93,7 +111,7 @@ export function createSubscription(
 ): Promise<Response> {
   const headers: Record<string, string> = { "Content-Type": "application/json", ...init.headers };
   if (token !== null) headers.Authorization = `Bearer ${token}`;
-  return fetch(`${stack.functionUrl}${init.path ?? ""}`, {
+  return apiFetch(`${stack.functionUrl}${init.path ?? ""}`, {
     method: "POST",
     headers,
     body: typeof body === "string" ? body : JSON.stringify(body),

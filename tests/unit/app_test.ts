@@ -27,6 +27,8 @@ async function setup(options: { expiresAt?: Date } = {}) {
   const logs: LogEntry[] = [];
   const app = createApp({
     store,
+    verifySession: () => Promise.resolve(null),
+    corsAllowedOrigins: [],
     clock: () => NOW,
     random: (length) => new Uint8Array(length).fill(0xab),
     log: (entry) => logs.push(entry),
@@ -111,6 +113,7 @@ Deno.test("unit: one log line per request with route, status, workspace and toke
     assert.equal(entry.route, "/api-webhook-subscriptions");
     assert.equal(entry.workspace_id, WORKSPACE);
     assert.equal(entry.token_id, "22222222-2222-4222-8222-222222222222");
+    assert.equal(entry.user_id, undefined);
     assert.equal(typeof entry.duration_ms, "number");
     assert.ok(!JSON.stringify(entry).includes(token));
   }

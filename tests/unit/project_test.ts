@@ -37,5 +37,35 @@ Deno.test("unit: a missing platform variable is a clear start-up error", () => {
   assert.deepEqual(readConfig(env({ SUPABASE_URL: "http://x", SUPABASE_SERVICE_ROLE_KEY: "k" })), {
     supabaseUrl: "http://x",
     serviceRoleKey: "k",
+    legacyJwtSecret: undefined,
+    corsAllowedOrigins: [],
   });
+  assert.deepEqual(
+    readConfig(env({
+      SUPABASE_URL: "http://x",
+      SUPABASE_SERVICE_ROLE_KEY: "k",
+      SUPABASE_JWT_SECRET: "s",
+      CORS_ALLOWED_ORIGINS: "https://app.wundertreos.com, http://localhost:3000",
+    })),
+    {
+      supabaseUrl: "http://x",
+      serviceRoleKey: "k",
+      legacyJwtSecret: "s",
+      corsAllowedOrigins: ["https://app.wundertreos.com", "http://localhost:3000"],
+    },
+  );
+  for (const bad of ["*", "https://app.example.com/", "app.example.com"]) {
+    assert.throws(
+      () =>
+        readConfig(
+          env({
+            SUPABASE_URL: "http://x",
+            SUPABASE_SERVICE_ROLE_KEY: "k",
+            CORS_ALLOWED_ORIGINS: bad,
+          }),
+        ),
+      /CORS_ALLOWED_ORIGINS/,
+      bad,
+    );
+  }
 });

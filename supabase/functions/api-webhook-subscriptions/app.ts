@@ -1,20 +1,40 @@
 import { Hono } from "hono";
 import { authenticate, type Principal, requireScope } from "./auth.ts";
+import { cors } from "./cors.ts";
 import { ApiError, errorBody, StoreUnavailableError } from "./errors.ts";
+import { buildOpenApiDocument } from "./openapi.ts";
 import type { RandomSource } from "./random.ts";
+import type { Route } from "./route.ts";
 import { createSubscription } from "./routes/create-subscription.ts";
+import { deleteSubscription } from "./routes/delete-subscription.ts";
+import { getSubscription } from "./routes/get-subscription.ts";
+import { listSubscriptions } from "./routes/list-subscriptions.ts";
+import { rotateSecret } from "./routes/rotate-secret.ts";
+import { updateSubscription } from "./routes/update-subscription.ts";
+import type { SessionVerifier } from "./session.ts";
 import type { SubscriptionStore } from "./store.ts";
 
 export const FUNCTION_NAME = "api-webhook-subscriptions";
 export const RETRY_AFTER_SECONDS = 5;
 
+export const ROUTES: Route[] = [
+  listSubscriptions,
+  createSubscription,
+  getSubscription,
+  updateSubscription,
+  deleteSubscription,
+  rotateSecret,
+];
+
 export type LogEntry = Record<string, string | number | boolean | null | undefined>;
 
 export interface AppDependencies {
   store: SubscriptionStore;
+  verifySession: SessionVerifier;
   clock: () => Date;
   random: RandomSource;
   log: (entry: LogEntry) => void;
+  corsAllowedOrigins: readonly string[];
 }
 
 export type AppEnv = {
@@ -22,6 +42,8 @@ export type AppEnv = {
 };
 
 export const jsonLog = (entry: LogEntry) => console.log(JSON.stringify(entry));
+
+const honoPath = (openApiPath: string) => openApiPath.replace(/\{(\w+)\}/g, ":$1");
 
 function methodNotAllowed(allowed: string[]) {
   return () => {
@@ -55,29 +77,44 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
       route: c.req.routePath,
       status: c.res.status,
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
-      workspace_id: principal?.workspaceId,
-      token_id: principal?.tokenId,
+      workspace_id: principal?.workspaceId || undefined,
+      token_id: principal?.kind === "api_token" ? principal.id : undefined,
+      user_id: principal?.kind === "session" ? principal.id : undefined,
       cause: c.get("errorCause"),
     });
+  });
+
+  app.use(cors(deps.corsAllowedOrigins));
+
+  // Public, and built on first use so it costs nothing at cold start.
+  let openApiDocument: unknown;
+  app.get("/openapi.json", (c) => {
+    openApiDocument ??= buildOpenApiDocument(FUNCTION_NAME, ROUTES.map((route) => route.spec));
+    return c.json(openApiDocument);
   });
 
   // The contract: every request authenticates and checks webhooks:read before anything else, so
   // even a 404 or 405 tells an anonymous caller nothing.
   app.use(async (c, next) => {
-    const principal = await authenticate(c.req.header("authorization"), deps.store, deps.clock());
+    const principal = await authenticate(c.req.header("authorization"), deps, deps.clock());
     c.set("principal", principal);
     requireScope(principal, "webhooks:read");
     await next();
   });
 
-  app.post("/", createSubscription(deps));
-  app.all("/", methodNotAllowed(["POST"]));
+  const methodsByPath = new Map<string, string[]>();
+  for (const route of ROUTES) {
+    const { method, path, scopes } = route.spec;
+    const handle = route.handler(deps);
+    app.on(method.toUpperCase(), honoPath(path), (c) => {
+      for (const scope of scopes) requireScope(c.get("principal"), scope);
+      return handle(c);
+    });
+    methodsByPath.set(path, [...methodsByPath.get(path) ?? [], method.toUpperCase()]);
+  }
+  for (const [path, methods] of methodsByPath) app.all(honoPath(path), methodNotAllowed(methods));
 
-  app.notFound((c) =>
-    c.json(errorBody("not_found", "There is no resource at this URL."), 404, {
-      "X-Request-Id": c.get("requestId") ?? "",
-    })
-  );
+  app.notFound((c) => c.json(errorBody("not_found", "There is no resource at this URL."), 404));
 
   app.onError((error, c) => {
     if (error instanceof ApiError) {
@@ -91,7 +128,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
       return c.json(
         errorBody(
           "service_unavailable",
-          "The database is temporarily unreachable. Retry shortly.",
+          "A service this API depends on is temporarily unreachable. Retry shortly.",
           { request_id: requestId },
         ),
         503,
@@ -103,9 +140,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
       errorBody(
         "internal_error",
         "Something went wrong on our side. Quote the request id if it persists.",
-        {
-          request_id: requestId,
-        },
+        { request_id: requestId },
       ),
       500,
     );

@@ -1,23 +1,46 @@
 export interface FunctionConfig {
   supabaseUrl: string;
   serviceRoleKey: string;
+  /** The legacy shared JWT secret, for projects whose sessions are still signed with HS256. */
+  legacyJwtSecret?: string;
+  /** Browser origins allowed to call the API (the dashboard's); none by default. */
+  corsAllowedOrigins: string[];
 }
 
 const REQUIRED = ["SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"] as const;
+
+function startupError(message: string): Error {
+  return new Error(`api-webhook-subscriptions cannot start: ${message}`);
+}
+
+function parseOrigins(value: string | undefined): string[] {
+  const origins = (value ?? "").split(",").map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+      throw startupError(
+        `CORS_ALLOWED_ORIGINS holds '${origin}', which is not an origin like https://app.example.com.`,
+      );
+    }
+  }
+  return origins;
+}
 
 /** Reads what the Supabase platform injects; a missing variable stops the function at start-up. */
 export function readConfig(env: (name: string) => string | undefined): FunctionConfig {
   const missing = REQUIRED.filter((name) => !env(name));
   if (missing.length > 0) {
-    throw new Error(
-      `api-webhook-subscriptions cannot start: missing environment variable ${
+    throw startupError(
+      `missing environment variable ${
         missing.join(", ")
       }. The Supabase platform sets it for deployed functions; locally, 'deno task start' does.`,
     );
   }
   const supabaseUrl = env("SUPABASE_URL")!;
-  if (!URL.canParse(supabaseUrl)) {
-    throw new Error("api-webhook-subscriptions cannot start: SUPABASE_URL is not a valid URL.");
-  }
-  return { supabaseUrl, serviceRoleKey: env("SUPABASE_SERVICE_ROLE_KEY")! };
+  if (!URL.canParse(supabaseUrl)) throw startupError("SUPABASE_URL is not a valid URL.");
+  return {
+    supabaseUrl,
+    serviceRoleKey: env("SUPABASE_SERVICE_ROLE_KEY")!,
+    legacyJwtSecret: env("SUPABASE_JWT_SECRET") || undefined,
+    corsAllowedOrigins: parseOrigins(env("CORS_ALLOWED_ORIGINS")),
+  };
 }

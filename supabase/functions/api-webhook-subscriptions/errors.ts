@@ -1,13 +1,16 @@
-export type ErrorCode =
-  | "invalid_request"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "method_not_allowed"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "internal_error"
-  | "service_unavailable";
+export const ERROR_CODES = [
+  "invalid_request",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "method_not_allowed",
+  "payload_too_large",
+  "unsupported_media_type",
+  "internal_error",
+  "service_unavailable",
+] as const;
+
+export type ErrorCode = typeof ERROR_CODES[number];
 
 export interface FieldError {
   field: string;
@@ -46,4 +49,9 @@ export class StoreUnavailableError extends Error {
 
 export function errorBody(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
   return { error: code, message, ...extra };
+}
+
+/** Malformed, unknown and another workspace's ids all get this same answer. */
+export function subscriptionNotFound(): ApiError {
+  return new ApiError(404, "not_found", "There is no webhook subscription with this id.");
 }

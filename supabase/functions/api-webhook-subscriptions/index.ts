@@ -1,17 +1,20 @@
 import { createApp, jsonLog } from "./app.ts";
 import { readConfig } from "./config.ts";
 import { cryptoRandom } from "./random.ts";
+import { createSessionVerifier } from "./session.ts";
 import { createSupabaseStore } from "./store.ts";
 import { createServiceClient } from "./supabase-client.ts";
 
 // One client per isolate, built once at start-up; a missing variable fails here, not per request.
-const client = createServiceClient(readConfig((name) => Deno.env.get(name)));
+const config = readConfig((name) => Deno.env.get(name));
 
 const app = createApp({
-  store: createSupabaseStore(client),
+  store: createSupabaseStore(createServiceClient(config)),
+  verifySession: createSessionVerifier(config),
   clock: () => new Date(),
   random: cryptoRandom,
   log: jsonLog,
+  corsAllowedOrigins: config.corsAllowedOrigins,
 });
 
 Deno.serve(app.fetch);

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { EVENT_TYPES } from "./event-types.ts";
-import { type ApiError, type FieldError, invalidRequest } from "./errors.ts";
+import { EVENT_TYPES, type EventType } from "./event-types.ts";
 import type { SubscriptionRecord } from "./store.ts";
 
 export const MAX_TARGET_URL_LENGTH = 2048;
@@ -79,77 +78,102 @@ export const createSubscriptionBodySchema = z.strictObject({
   description: descriptionSchema.optional(),
 });
 
-export type CreateSubscriptionBody = z.output<typeof createSubscriptionBodySchema>;
-
-function fieldName(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (name, key) =>
-      typeof key === "number" ? `${name}[${key}]` : name ? `${name}.${String(key)}` : String(key),
-    "",
-  );
-}
-
-// A small hostile body (thousands of bad array items or unknown keys) must not buy a huge answer.
-export const MAX_FIELD_ERRORS = 20;
-const MAX_ECHOED_KEY_LENGTH = 64;
-
-function echoedKey(key: string): string {
-  return key.length > MAX_ECHOED_KEY_LENGTH ? `${key.slice(0, MAX_ECHOED_KEY_LENGTH)}…` : key;
-}
-
-function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.flatMap((issue): FieldError[] => {
-    if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({
-        field: fieldName([...issue.path, echoedKey(key)]),
-        message: `${echoedKey(key)} is not a known field.`,
-      }));
-    }
-    return [{ field: fieldName(issue.path), message: issue.message }];
+export const updateSubscriptionBodySchema = z
+  .strictObject({
+    target_url: targetUrlSchema.optional(),
+    event_types: eventTypesSchema.optional(),
+    description: descriptionSchema.optional(),
+    enabled: z.boolean({ error: "enabled must be true or false." }).optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, {
+    error: "Send at least one of target_url, event_types, description, enabled.",
   });
-}
 
-function invalidBody(details: FieldError[]): ApiError {
-  const fields = [...new Set(details.map((detail) => detail.field.split(/[.[]/)[0]))];
-  const named = fields.length > 5
-    ? `${fields.slice(0, 5).join(", ")} and ${fields.length - 5} more`
-    : fields.join(", ");
-  const truncated = details.length > MAX_FIELD_ERRORS;
-  return invalidRequest(
-    `Invalid request body: check ${named}.`,
-    details.slice(0, MAX_FIELD_ERRORS),
-    truncated ? { details_truncated: true } : {},
-  );
-}
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+export const listQuerySchema = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,3}$/, { error: `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}.` })
+    .transform(Number)
+    .pipe(
+      z.number().min(1, { error: `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}.` })
+        .max(MAX_PAGE_SIZE, { error: `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}.` }),
+    )
+    .optional()
+    .meta({ description: `Page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).` }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: "next_cursor from the previous page." }),
+  enabled: z
+    .enum(["true", "false"], { error: "enabled must be true or false." })
+    .transform((value) => value === "true")
+    .optional(),
+  event_type: z
+    .enum(EVENT_TYPES, { error: `event_type must be one of: ${EVENT_TYPES.join(", ")}.` })
+    .optional()
+    .meta({ description: "Only subscriptions that include this event type." }),
+});
 
-/** Validates a parsed JSON body, or throws a 400 naming every offending field. */
-export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  if (!isPlainObject(body)) {
-    throw invalidRequest("The request body must be a JSON object.", []);
-  }
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  throw invalidBody(fieldErrors(result.error));
-}
+export const subscriptionIdSchema = z.uuid();
+
+// Responses. Strict objects, so the OpenAPI document says exactly what a response may contain.
+const timestamp = z.iso.datetime({ offset: false, precision: 0 });
+const subscriptionFields = {
+  id: z.uuid(),
+  target_url: z.string(),
+  event_types: z.array(z.enum(EVENT_TYPES)),
+  enabled: z.boolean(),
+  description: z.string().nullable(),
+  created_at: timestamp,
+};
+const secret = z.string().regex(/^[0-9a-f]{64}$/).meta({
+  description: "Signs every delivery. Returned only here: store it now.",
+});
+
+export const subscriptionSchema = z.strictObject(subscriptionFields);
+export const createdSubscriptionSchema = z.strictObject({ ...subscriptionFields, secret });
+export const rotatedSubscriptionSchema = z.strictObject({
+  ...subscriptionFields,
+  secret,
+  previous_secret_expires_at: timestamp.meta({
+    description: "Until then, deliveries are signed with the previous secret as well.",
+  }),
+});
+export const subscriptionListSchema = z.strictObject({
+  data: z.array(subscriptionSchema),
+  has_more: z.boolean(),
+  next_cursor: z.string().nullable(),
+});
+export const envelope = <T extends z.ZodType>(schema: T) => z.strictObject({ data: schema });
 
 /** RFC 3339 in UTC to the second, as in the contract's example (`2026-05-17T14:30:00Z`). */
-export function formatTimestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+export function formatTimestamp(timestamp: string | Date): string {
+  return new Date(timestamp).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 /** The public shape of a subscription; the secret is added only where the contract returns it. */
-export function subscriptionResource(record: SubscriptionRecord, secret?: string) {
+export function subscriptionResource(
+  record: SubscriptionRecord,
+): z.input<typeof subscriptionSchema> {
   return {
     id: record.id,
     target_url: record.targetUrl,
-    event_types: record.eventTypes,
-    ...(secret === undefined ? {} : { secret }),
+    event_types: record.eventTypes as EventType[],
     enabled: record.enabled,
     description: record.description,
     created_at: formatTimestamp(record.createdAt),
   };
+}
+
+/** The contract's create response: the secret sits right after event_types. */
+export function subscriptionWithSecret(
+  record: SubscriptionRecord,
+  secret: string,
+): z.input<typeof createdSubscriptionSchema> {
+  const { id, target_url, event_types, ...rest } = subscriptionResource(record);
+  return { id, target_url, event_types, secret, ...rest };
 }

@@ -11,7 +11,7 @@ export interface ServiceClientOptions {
 
 /** The service-role client; the function authorises every request itself before using it. */
 export function createServiceClient(
-  config: FunctionConfig,
+  config: Pick<FunctionConfig, "supabaseUrl" | "serviceRoleKey">,
   options: ServiceClientOptions = {},
 ): SupabaseClient {
   return createClient(config.supabaseUrl, config.serviceRoleKey, {

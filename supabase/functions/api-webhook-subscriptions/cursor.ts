@@ -1,0 +1,36 @@
+import { invalidRequest } from "./errors.ts";
+import type { ListPosition } from "./store.ts";
+
+// Opaque to clients; inside, the sort key of the last row of the page: created_at to the
+// microsecond as Postgres gives it, and the id as a tie-breaker.
+const CREATED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function encodeCursor(position: ListPosition): string {
+  const json = JSON.stringify([position.createdAt, position.id]);
+  return btoa(json).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function invalidCursor() {
+  return invalidRequest("Invalid query: check cursor.", [
+    { field: "cursor", message: "cursor must be the next_cursor of a previous page." },
+  ]);
+}
+
+/** Decodes a cursor, refusing anything but the exact shapes `encodeCursor` produces. */
+export function decodeCursor(cursor: string): ListPosition {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/")));
+  } catch {
+    throw invalidCursor();
+  }
+  if (
+    !Array.isArray(decoded) || decoded.length !== 2 ||
+    typeof decoded[0] !== "string" || !CREATED_AT.test(decoded[0]) ||
+    typeof decoded[1] !== "string" || !UUID.test(decoded[1])
+  ) {
+    throw invalidCursor();
+  }
+  return { createdAt: decoded[0], id: decoded[1] };
+}

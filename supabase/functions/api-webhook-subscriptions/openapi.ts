@@ -1,0 +1,132 @@
+import { z } from "zod";
+import { ERROR_CODES } from "./errors.ts";
+import type { RouteSpec } from "./route.ts";
+
+export const errorSchema = z.strictObject({
+  error: z.enum(ERROR_CODES),
+  message: z.string(),
+  details: z.array(z.strictObject({ field: z.string(), message: z.string() })).optional(),
+  details_truncated: z.literal(true).optional(),
+  missing_scope: z.string().optional(),
+  max_bytes: z.number().optional(),
+  request_id: z.string().optional(),
+});
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: "invalid_request: the body or query breaks a rule; details names each field.",
+  401: "unauthorized: the credential is missing, malformed, unknown, expired or revoked.",
+  403: "forbidden: the credential lacks a scope; missing_scope names it.",
+  404: "not_found: no such subscription in the caller's workspace (or a malformed id).",
+  405: "method_not_allowed: see the Allow header.",
+  413: "payload_too_large: the body is over 64 KiB.",
+  415: "unsupported_media_type: the body is not JSON by Content-Type.",
+  500: "internal_error: something unexpected; request_id matches X-Request-Id.",
+  503: "service_unavailable: the database is unreachable; retry after Retry-After seconds.",
+};
+
+type JsonSchema = Record<string, unknown> & {
+  properties?: Record<string, Record<string, unknown>>;
+  required?: string[];
+};
+
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, {
+    target: "draft-2020-12",
+    io,
+    unrepresentable: "any",
+  }) as JsonSchema;
+  return rest;
+}
+
+function operation(spec: RouteSpec) {
+  const parameters: Record<string, unknown>[] = [];
+  if (spec.pathId) {
+    parameters.push({
+      name: "id",
+      in: "path",
+      required: true,
+      schema: { type: "string", format: "uuid" },
+    });
+  }
+  if (spec.query) {
+    const query = jsonSchema(spec.query, "input");
+    for (const [name, schema] of Object.entries(query.properties ?? {})) {
+      parameters.push({
+        name,
+        in: "query",
+        required: query.required?.includes(name) ?? false,
+        ...(schema.description ? { description: schema.description } : {}),
+        schema,
+      });
+    }
+  }
+  const json = (schema: JsonSchema) => ({ content: { "application/json": { schema } } });
+  const errorResponse = (status: number) => ({
+    description: ERROR_DESCRIPTIONS[status],
+    ...json({ $ref: "#/components/schemas/Error" }),
+  });
+  const { success } = spec;
+  return {
+    operationId: spec.operationId,
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    security: spec.public ? [] : [{ apiToken: [] }, { dashboardSession: [] }],
+    ...(parameters.length ? { parameters } : {}),
+    ...(spec.body
+      ? { requestBody: { required: true, ...json(jsonSchema(spec.body, "input")) } }
+      : {}),
+    responses: {
+      [success.status]: {
+        description: success.description,
+        ...(success.headers
+          ? {
+            headers: Object.fromEntries(
+              Object.entries(success.headers).map((
+                [name, description],
+              ) => [name, { description, schema: { type: "string" } }]),
+            ),
+          }
+          : {}),
+        ...(success.schema ? json(jsonSchema(success.schema, "output")) : {}),
+      },
+      ...Object.fromEntries(spec.errors.map((status) => [status, errorResponse(status)])),
+    },
+  };
+}
+
+/** OpenAPI 3.1, generated from the same route specs and zod schemas that validate requests. */
+export function buildOpenApiDocument(functionName: string, routes: RouteSpec[]) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const spec of routes) {
+    const path = `/${functionName}${spec.path === "/" ? "" : spec.path}`;
+    (paths[path] ??= {})[spec.method] = operation(spec);
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "WundertreOS webhook subscriptions",
+      version: "1.0.0",
+      description:
+        "Subscribe URLs to WundertreOS CRM events. Every request checks webhooks:read first; writes also need webhooks:write.",
+    },
+    servers: [{ url: "https://api.wundertreos.com/functions/v1" }],
+    components: {
+      securitySchemes: {
+        apiToken: {
+          type: "http",
+          scheme: "bearer",
+          description: "An API access token (wtos_…) bound to one workspace, with scopes.",
+        },
+        dashboardSession: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description:
+            "A Supabase Auth access token whose workspace_id and scopes claims come from the project's Custom Access Token Hook.",
+        },
+      },
+      schemas: { Error: jsonSchema(errorSchema, "output") },
+    },
+    paths,
+  };
+}

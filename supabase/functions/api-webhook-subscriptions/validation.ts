@@ -1,0 +1,77 @@
+import type { z } from "zod";
+import { type ApiError, type FieldError, invalidRequest } from "./errors.ts";
+
+// A small hostile body (thousands of bad array items or unknown keys) must not buy a huge answer.
+export const MAX_FIELD_ERRORS = 20;
+const MAX_ECHOED_KEY_LENGTH = 64;
+
+function echoedKey(key: string): string {
+  return key.length > MAX_ECHOED_KEY_LENGTH ? `${key.slice(0, MAX_ECHOED_KEY_LENGTH)}…` : key;
+}
+
+function fieldName(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (name, key) =>
+      typeof key === "number" ? `${name}[${key}]` : name ? `${name}.${String(key)}` : String(key),
+    "",
+  );
+}
+
+function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.flatMap((issue): FieldError[] => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        field: fieldName([...issue.path, echoedKey(key)]),
+        message: `${echoedKey(key)} is not a known ${issue.path.length ? "field" : "parameter"}.`,
+      }));
+    }
+    // A rule about the whole body (such as "send at least one field") has an empty path.
+    return [{ field: fieldName(issue.path) || "body", message: issue.message }];
+  });
+}
+
+function invalid(what: string, details: FieldError[]): ApiError {
+  const fields = [...new Set(details.map((detail) => detail.field.split(/[.[]/)[0]))];
+  const named = fields.length > 5
+    ? `${fields.slice(0, 5).join(", ")} and ${fields.length - 5} more`
+    : fields.join(", ");
+  return invalidRequest(
+    `Invalid ${what}: check ${named}.`,
+    details.slice(0, MAX_FIELD_ERRORS),
+    details.length > MAX_FIELD_ERRORS ? { details_truncated: true } : {},
+  );
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Validates a parsed JSON body, or throws a 400 naming every offending field. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  if (!isPlainObject(body)) {
+    throw invalidRequest("The request body must be a JSON object.", []);
+  }
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  throw invalid("request body", fieldErrors(result.error));
+}
+
+/** Validates the query string; a parameter given twice is an error, not a silent pick. */
+export function parseQuery<T extends z.ZodType>(schema: T, url: string): z.output<T> {
+  const params = new URL(url).searchParams;
+  const query: Record<string, string> = {};
+  const repeated: FieldError[] = [];
+  for (const [name, value] of params) {
+    if (name in query) {
+      repeated.push({
+        field: echoedKey(name),
+        message: `${echoedKey(name)} is given more than once.`,
+      });
+    }
+    query[name] = value;
+  }
+  const result = schema.safeParse(query);
+  const details = [...repeated, ...(result.success ? [] : fieldErrors(result.error))];
+  if (details.length > 0) throw invalid("query", details);
+  return result.data as z.output<T>;
+}
