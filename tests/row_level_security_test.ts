@@ -148,3 +148,34 @@ Deno.test("the REST API refuses requests without a known API key, as Supabase's 
   assert.equal(wrong.status, 401);
   await wrong.body?.cancel();
 });
+
+Deno.test("the secret-rotation RPC is the service role's alone", async () => {
+  const { token, workspaceId } = await newToken();
+  const created = await createSubscription(token, CONTRACT_EXAMPLE);
+  const { id, secret } = (await created.json()).data;
+  const userJwt = await authenticatedUserJwt();
+  for (const bearer of [stack.anonKey, userJwt]) {
+    const result = await restAs(stack.anonKey, bearer, "rpc/rotate_webhook_subscription_secret", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        subscription_id: id,
+        owner_workspace_id: workspaceId,
+        new_secret: "1".repeat(64),
+      }),
+    });
+    assert.ok(result.status >= 400 && result.status < 500, `${result.status} ${result.text}`);
+  }
+  const [row] = await sql<{ secret: string; previous_secret: string | null }>(
+    "select secret, previous_secret from public.webhook_subscriptions where id = $1",
+    [id],
+  );
+  assert.deepEqual(row, { secret, previous_secret: null });
+  const [grants] = await sql<Record<string, boolean>>(
+    `select
+       has_function_privilege('anon', 'public.rotate_webhook_subscription_secret(uuid, uuid, text, interval)', 'execute') as anon,
+       has_function_privilege('authenticated', 'public.rotate_webhook_subscription_secret(uuid, uuid, text, interval)', 'execute') as authenticated,
+       has_function_privilege('service_role', 'public.rotate_webhook_subscription_secret(uuid, uuid, text, interval)', 'execute') as service_role`,
+  );
+  assert.deepEqual(grants, { anon: false, authenticated: false, service_role: true });
+});
