@@ -54,3 +54,48 @@ Deno.test("the README's curl example works as written against the stack", async 
   assert.equal(status, "201");
   assert.equal(body.data.description, "Sync new leads to internal CRM");
 });
+
+Deno.test("every endpoint example in the README works as written against the stack", async () => {
+  const { token } = await newToken();
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const section = readme.slice(
+    readme.indexOf("### Examples"),
+    readme.indexOf("### Create: the body"),
+  );
+  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1].trim());
+  const setup = blocks.shift()!;
+  assert.match(
+    setup,
+    /^BASE=http:\/\/127\.0\.0\.1:54321\/functions\/v1\/api-webhook-subscriptions$/m,
+  );
+  assert.match(setup, /^TOKEN=\$\(deno task token --scopes webhooks:read,webhooks:write\)$/m);
+  const requests = blocks.map((block) => {
+    const [, method, url] = /^curl (?:-X (\w+) )?"([^"]+)"/.exec(block) ?? [];
+    return `${method ?? "GET"} ${url}`;
+  });
+  assert.deepEqual(requests, [
+    "GET $BASE?limit=2&event_type=contact.created",
+    "GET $BASE/$ID",
+    "PATCH $BASE/$ID",
+    "POST $BASE/$ID/rotate-secret",
+    "DELETE $BASE/$ID",
+    "GET $BASE/openapi.json",
+  ]);
+
+  const create = await runCurl(
+    `curl -X POST '${stack.functionUrl}' -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' -d '{"target_url": "https://example.com/x", "event_types": ["contact.created"]}'`,
+  );
+  assert.equal(create.status, "201");
+  const id = create.body.data.id;
+  const variables = `BASE='${stack.functionUrl}'; TOKEN='${token}'; ID='${id}';`;
+  const statuses = [];
+  for (const block of blocks) {
+    const { status, body } = await runCurl(`${variables} ${block}`);
+    statuses.push(status);
+    if (block.includes("PATCH")) assert.equal(body.data.description, "Paused");
+    if (block.includes("limit=2")) {
+      assert.deepEqual(body.data.map((s: { id: string }) => s.id), [id]);
+    }
+  }
+  assert.deepEqual(statuses, ["200", "200", "200", "200", "204", "200"]);
+});

@@ -139,7 +139,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
         // Sessions may be signed either way locally: the legacy shared secret (HS256) or the
         // asymmetric key the gateway publishes as Supabase Auth's JWKS.
-        SUPABASE_JWT_SECRET: keys.jwtSecret,
+        JWT_SECRET: keys.jwtSecret,
         CORS_ALLOWED_ORIGINS: (options.corsAllowedOrigins ?? []).join(","),
         DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${functionPort}`,
         NO_COLOR: "1",

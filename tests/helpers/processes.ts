@@ -32,8 +32,8 @@ export async function runCurl(command: string): Promise<{ status: string; body: 
     stdin: "null",
   }).output();
   if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
-  const [body, status] = new TextDecoder().decode(output.stdout).trimEnd().split(/\n(?=\d{3}$)/);
-  return { status, body: JSON.parse(body) };
+  const [body, status] = new TextDecoder().decode(output.stdout).trimEnd().split(/\n?(?=\d{3}$)/);
+  return { status, body: body ? JSON.parse(body) : null };
 }
 
 /** The first curl command in a text, from `curl -X POST` to the closing `}'` of its body. */

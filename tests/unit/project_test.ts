@@ -44,7 +44,7 @@ Deno.test("unit: a missing platform variable is a clear start-up error", () => {
     readConfig(env({
       SUPABASE_URL: "http://x",
       SUPABASE_SERVICE_ROLE_KEY: "k",
-      SUPABASE_JWT_SECRET: "s",
+      JWT_SECRET: "s",
       CORS_ALLOWED_ORIGINS: "https://app.wundertreos.com, http://localhost:3000",
     })),
     {

@@ -40,7 +40,7 @@ export function readConfig(env: (name: string) => string | undefined): FunctionC
   return {
     supabaseUrl,
     serviceRoleKey: env("SUPABASE_SERVICE_ROLE_KEY")!,
-    legacyJwtSecret: env("SUPABASE_JWT_SECRET") || undefined,
+    legacyJwtSecret: env("JWT_SECRET") || undefined,
     corsAllowedOrigins: parseOrigins(env("CORS_ALLOWED_ORIGINS")),
   };
 }
