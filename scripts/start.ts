@@ -44,6 +44,7 @@ try {
     },
     fresh: values.fresh,
     ephemeral: false,
+    targetPolicy: "permissive",
     corsAllowedOrigins: (Deno.env.get("CORS_ALLOWED_ORIGINS") ?? "").split(",").map((o) => o.trim())
       .filter(Boolean),
     onProgress: (message) => console.log(`  - ${message}`),
@@ -70,6 +71,9 @@ const { token } = await issueApiToken(serviceClient(stack.apiUrl, stack.serviceR
 
 console.log(`
 WundertreOS webhook API is running.
+
+  Target URLs: PERMISSIVE local policy. http and loopback targets are allowed, so a subscription
+  can point at a receiver on this machine. Deployed, the function is strict (public https only).
 
   API URL           ${stack.apiUrl}
   Function          ${stack.functionUrl}

@@ -5,6 +5,8 @@
  * `tests: N passed, N failed` counted from the test run's JUnit report.
  */
 import { join } from "node:path";
+import { DNS_RECORDS } from "../tests/helpers/dns-records.ts";
+import { startDnsServer } from "./local-stack/dns-server.ts";
 import { freePort } from "./local-stack/processes.ts";
 import { startStack } from "./local-stack/stack.ts";
 
@@ -13,12 +15,17 @@ console.log(`Starting a throw-away stack in ${stateDir}`);
 // The browser test serves its page here; the function allows exactly this origin.
 const pagePort = freePort();
 const pageOrigin = `http://127.0.0.1:${pagePort}`;
+// Target URLs are checked as in production (strict), against a DNS server whose answers the
+// tests choose.
+const dns = await startDnsServer(DNS_RECORDS);
 const stack = await startStack({
   stateDir,
   ports: {},
   fresh: true,
   ephemeral: true,
   corsAllowedOrigins: [pageOrigin],
+  targetPolicy: "strict",
+  targetDnsServer: `127.0.0.1:${dns.port}`,
 });
 
 let interrupted = false;
@@ -43,12 +50,14 @@ try {
       WUNDERTRE_TEST_LOG_DIR: stack.logDir,
       WUNDERTRE_TEST_SESSION_KEY: JSON.stringify(stack.sessionSigningKey.privateJwk),
       WUNDERTRE_TEST_PAGE_PORT: String(pagePort),
+      WUNDERTRE_TEST_DNS_SERVER: `127.0.0.1:${dns.port}`,
     },
     stdin: "null",
   }).spawn();
   code = (await run.status).code;
 } finally {
   await stack.stop();
+  await dns.close();
 }
 
 let passed = 0;

@@ -118,11 +118,11 @@ Deno.test("every supported event type is accepted; duplicates collapse keeping f
   assert.deepEqual((await storedSubscription(data.id)).event_types, all);
 });
 
-Deno.test("target_url is stored in its canonical form; plain http is accepted", async () => {
+Deno.test("target_url is stored in its canonical form", async () => {
   const { token } = await newToken();
   const cases: [string, string][] = [
     ["HTTPS://Example.COM:443/Hook?x=1", "https://example.com/Hook?x=1"],
-    ["http://receiver.example.org:8080/in", "http://receiver.example.org:8080/in"],
+    ["https://receiver.example.org:8443/in#frag", "https://receiver.example.org:8443/in#frag"],
     [
       "https://hooks.zapier.com/hooks/standard/1/abc/",
       "https://hooks.zapier.com/hooks/standard/1/abc/",

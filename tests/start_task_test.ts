@@ -72,7 +72,16 @@ Deno.test({
       const { status, body } = await runCurl(curlCommandIn(started.banner));
       assert.equal(status, "201", `round ${round}`);
       const { data } = body;
-      createdIds.push(String(data.id));
+      assert.match(started.banner, /PERMISSIVE local policy/);
+      // Locally a receiver on this machine is a valid target (the deployed policy refuses it).
+      const local = await runCurl(
+        curlCommandIn(started.banner).replace(
+          "https://example.com/wundertre/webhook",
+          "http://127.0.0.1:9999/receiver",
+        ),
+      );
+      assert.equal(local.status, "201");
+      createdIds.push(String(data.id), String(local.body.data.id));
 
       const state = JSON.parse(await Deno.readTextFile(join(stateDir, "stack.json")));
       assert.equal(state.pids.length, 3, "postgres, postgrest and the function");

@@ -75,11 +75,20 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
   };
 }
 
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+/**
+ * A port nothing listens on now. `taken` holds ports already promised to something that has not
+ * bound them yet (the OS would happily hand the same one out again).
+ */
+export function freePort(taken: Set<number> = new Set()): number {
+  while (true) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = listener.addr as Deno.NetAddr;
+    listener.close();
+    if (!taken.has(port)) {
+      taken.add(port);
+      return port;
+    }
+  }
 }
 
 export function isAlive(pid: number): boolean {

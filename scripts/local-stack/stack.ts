@@ -29,6 +29,10 @@ export interface StackOptions {
   ports: Partial<StackPorts>;
   fresh: boolean;
   ephemeral: boolean;
+  /** The function's target URL policy: strict as deployed, or permissive for local work. */
+  targetPolicy: "strict" | "permissive";
+  /** A DNS server (host:port) for the function's target checks; the system's when unset. */
+  targetDnsServer?: string;
   /** Browser origins the function allows (CORS_ALLOWED_ORIGINS); none by default. */
   corsAllowedOrigins?: string[];
   /** Where the function's own log lines go, besides its log file. */
@@ -68,9 +72,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   if (options.fresh) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   await Deno.mkdir(logDir, { recursive: true });
 
+  const taken = new Set(Object.values(options.ports).filter((port) => port !== undefined));
   const ports: StackPorts = {
-    gateway: options.ports.gateway ?? freePort(),
-    postgres: options.ports.postgres ?? freePort(),
+    gateway: options.ports.gateway ?? freePort(taken),
+    postgres: options.ports.postgres ?? freePort(taken),
   };
   const logs = {
     postgres: await logWriter(join(logDir, "postgres.log")),
@@ -106,7 +111,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await client.end();
     }
 
-    const postgrestPort = freePort();
+    const postgrestPort = freePort(taken);
     progress(`PostgREST on 127.0.0.1:${postgrestPort}`);
     started.push(
       await startPostgrest({
@@ -114,13 +119,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           `postgres://authenticator:${POSTGRES_PASSWORD}@127.0.0.1:${ports.postgres}/postgres`,
         jwtSecret: keys.jwtSecret,
         port: postgrestPort,
-        adminPort: freePort(),
+        adminPort: freePort(taken),
         onLine: logs.postgrest.write,
       }),
     );
 
     const apiUrl = `http://127.0.0.1:${ports.gateway}`;
-    const functionPort = freePort();
+    const functionPort = freePort(taken);
     progress(`function ${FUNCTION_NAME} on 127.0.0.1:${functionPort}`);
     const fn = spawnManaged({
       name: "function",
@@ -141,6 +146,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // asymmetric key the gateway publishes as Supabase Auth's JWKS.
         JWT_SECRET: keys.jwtSecret,
         CORS_ALLOWED_ORIGINS: (options.corsAllowedOrigins ?? []).join(","),
+        TARGET_URL_POLICY: options.targetPolicy,
+        TARGET_DNS_SERVER: options.targetDnsServer ?? "",
         DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${functionPort}`,
         NO_COLOR: "1",
       },

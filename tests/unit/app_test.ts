@@ -29,6 +29,12 @@ async function setup(options: { expiresAt?: Date } = {}) {
     store,
     verifySession: () => Promise.resolve(null),
     corsAllowedOrigins: [],
+    // A fake resolver behind the same interface; the integration tests use a real DNS server.
+    targetPolicy: {
+      mode: "strict",
+      ownHosts: [],
+      resolver: { resolve: () => Promise.resolve(["93.184.215.14"]) },
+    },
     clock: () => NOW,
     random: (length) => new Uint8Array(length).fill(0xab),
     log: (entry) => logs.push(entry),

@@ -39,6 +39,9 @@ Deno.test("unit: a missing platform variable is a clear start-up error", () => {
     serviceRoleKey: "k",
     legacyJwtSecret: undefined,
     corsAllowedOrigins: [],
+    targetPolicy: "strict",
+    targetDnsServer: undefined,
+    ownHosts: ["x"],
   });
   assert.deepEqual(
     readConfig(env({
@@ -52,6 +55,9 @@ Deno.test("unit: a missing platform variable is a clear start-up error", () => {
       serviceRoleKey: "k",
       legacyJwtSecret: "s",
       corsAllowedOrigins: ["https://app.wundertreos.com", "http://localhost:3000"],
+      targetPolicy: "strict",
+      targetDnsServer: undefined,
+      ownHosts: ["x"],
     },
   );
   for (const bad of ["*", "https://app.example.com/", "app.example.com"]) {

@@ -12,6 +12,7 @@ import { listSubscriptions } from "./routes/list-subscriptions.ts";
 import { rotateSecret } from "./routes/rotate-secret.ts";
 import { updateSubscription } from "./routes/update-subscription.ts";
 import type { SessionVerifier } from "./session.ts";
+import type { TargetPolicy } from "./target-policy.ts";
 import type { SubscriptionStore } from "./store.ts";
 
 export const FUNCTION_NAME = "api-webhook-subscriptions";
@@ -35,6 +36,7 @@ export interface AppDependencies {
   random: RandomSource;
   log: (entry: LogEntry) => void;
   corsAllowedOrigins: readonly string[];
+  targetPolicy: TargetPolicy;
 }
 
 export type AppEnv = {

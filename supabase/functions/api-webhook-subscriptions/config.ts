@@ -1,3 +1,5 @@
+import type { DnsServer, TargetPolicyMode } from "./target-policy.ts";
+
 export interface FunctionConfig {
   supabaseUrl: string;
   serviceRoleKey: string;
@@ -5,6 +7,12 @@ export interface FunctionConfig {
   legacyJwtSecret?: string;
   /** Browser origins allowed to call the API (the dashboard's); none by default. */
   corsAllowedOrigins: string[];
+  /** strict (default): public https targets only. permissive: anything http(s), for local work. */
+  targetPolicy: TargetPolicyMode;
+  /** A name server for target checks, host:port; the platform's resolver when unset. */
+  targetDnsServer?: DnsServer;
+  /** Host names of this API, refused as targets (besides SUPABASE_URL's). */
+  ownHosts: string[];
 }
 
 const REQUIRED = ["SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"] as const;
@@ -25,6 +33,13 @@ function parseOrigins(value: string | undefined): string[] {
   return origins;
 }
 
+function parseDnsServer(value: string | undefined): DnsServer | undefined {
+  if (!value) return undefined;
+  const match = /^([0-9.]+|\[[0-9a-f:]+\]):(\d{1,5})$/i.exec(value);
+  if (!match) throw startupError("TARGET_DNS_SERVER must be ip:port, e.g. 127.0.0.1:5353.");
+  return { hostname: match[1].replace(/^\[|\]$/g, ""), port: Number(match[2]) };
+}
+
 /** Reads what the Supabase platform injects; a missing variable stops the function at start-up. */
 export function readConfig(env: (name: string) => string | undefined): FunctionConfig {
   const missing = REQUIRED.filter((name) => !env(name));
@@ -37,10 +52,22 @@ export function readConfig(env: (name: string) => string | undefined): FunctionC
   }
   const supabaseUrl = env("SUPABASE_URL")!;
   if (!URL.canParse(supabaseUrl)) throw startupError("SUPABASE_URL is not a valid URL.");
+  const targetPolicy = env("TARGET_URL_POLICY") || "strict";
+  if (targetPolicy !== "strict" && targetPolicy !== "permissive") {
+    throw startupError("TARGET_URL_POLICY must be strict or permissive.");
+  }
   return {
     supabaseUrl,
     serviceRoleKey: env("SUPABASE_SERVICE_ROLE_KEY")!,
     legacyJwtSecret: env("JWT_SECRET") || undefined,
     corsAllowedOrigins: parseOrigins(env("CORS_ALLOWED_ORIGINS")),
+    targetPolicy,
+    targetDnsServer: parseDnsServer(env("TARGET_DNS_SERVER")),
+    ownHosts: [
+      new URL(supabaseUrl).hostname,
+      ...(env("OWN_HOSTS") ?? "").split(",").map((host) => host.trim().toLowerCase()).filter(
+        Boolean,
+      ),
+    ],
   };
 }

@@ -15,6 +15,8 @@ export type ErrorCode = typeof ERROR_CODES[number];
 export interface FieldError {
   field: string;
   message: string;
+  /** A machine-readable reason, where one helps (the target URL policy's refusals). */
+  code?: string;
 }
 
 /** A failure the client caused or must know about; rendered as `{"error", "message", ...}`. */

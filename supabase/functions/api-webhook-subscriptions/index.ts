@@ -3,6 +3,7 @@ import { readConfig } from "./config.ts";
 import { cryptoRandom } from "./random.ts";
 import { createSessionVerifier } from "./session.ts";
 import { createSupabaseStore } from "./store.ts";
+import { denoResolver } from "./target-policy.ts";
 import { createServiceClient } from "./supabase-client.ts";
 
 // One client per isolate, built once at start-up; a missing variable fails here, not per request.
@@ -15,6 +16,11 @@ const app = createApp({
   random: cryptoRandom,
   log: jsonLog,
   corsAllowedOrigins: config.corsAllowedOrigins,
+  targetPolicy: {
+    mode: config.targetPolicy,
+    ownHosts: config.ownHosts,
+    resolver: denoResolver(config.targetDnsServer),
+  },
 });
 
 Deno.serve(app.fetch);

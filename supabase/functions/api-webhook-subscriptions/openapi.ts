@@ -5,7 +5,9 @@ import type { RouteSpec } from "./route.ts";
 export const errorSchema = z.strictObject({
   error: z.enum(ERROR_CODES),
   message: z.string(),
-  details: z.array(z.strictObject({ field: z.string(), message: z.string() })).optional(),
+  details: z
+    .array(z.strictObject({ field: z.string(), message: z.string(), code: z.string().optional() }))
+    .optional(),
   details_truncated: z.literal(true).optional(),
   missing_scope: z.string().optional(),
   max_bytes: z.number().optional(),

@@ -1,4 +1,5 @@
 import { readJsonBody } from "../body.ts";
+import { assertDeliverable } from "../target-policy.ts";
 import { generateSigningSecret } from "../random.ts";
 import { AUTHENTICATED_ERRORS, FUNCTION_PATH, type Route } from "../route.ts";
 import {
@@ -30,6 +31,7 @@ export const createSubscription: Route = {
   },
   handler: (deps) => async (c) => {
     const body = parseBody(createSubscriptionBodySchema, await readJsonBody(c.req.raw));
+    await assertDeliverable(body.target_url, deps.targetPolicy);
     const secret = generateSigningSecret(deps.random);
     const record = await deps.store.insertSubscription({
       workspaceId: c.get("principal").workspaceId,

@@ -1,4 +1,5 @@
 import { readJsonBody } from "../body.ts";
+import { assertDeliverable } from "../target-policy.ts";
 import { subscriptionNotFound } from "../errors.ts";
 import { AUTHENTICATED_ERRORS, type Route, subscriptionIdOf } from "../route.ts";
 import {
@@ -31,6 +32,7 @@ export const updateSubscription: Route = {
   handler: (deps) => async (c) => {
     const id = subscriptionIdOf(c);
     const body = parseBody(updateSubscriptionBodySchema, await readJsonBody(c.req.raw));
+    await assertDeliverable(body.target_url, deps.targetPolicy);
     const record = await deps.store.updateSubscription(c.get("principal").workspaceId, id, {
       targetUrl: body.target_url,
       eventTypes: body.event_types,
