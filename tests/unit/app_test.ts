@@ -35,6 +35,8 @@ async function setup(options: { expiresAt?: Date } = {}) {
       ownHosts: [],
       resolver: { resolve: () => Promise.resolve(["93.184.215.14"]) },
     },
+    rateLimits: { readsPerWindow: 100, writesPerWindow: 3, windowSeconds: 60 },
+    maxSubscriptionsPerWorkspace: 100,
     clock: () => NOW,
     random: (length) => new Uint8Array(length).fill(0xab),
     log: (entry) => logs.push(entry),

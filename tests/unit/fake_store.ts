@@ -1,7 +1,11 @@
 import type {
   ApiTokenRecord,
+  CreateOutcome,
+  IdempotencyClaim,
   ListQuery,
   NewSubscription,
+  RateLimitCount,
+  RateLimitRule,
   RotatedSecret,
   SubscriptionChanges,
   SubscriptionRecord,
@@ -31,13 +35,45 @@ export class FakeStore implements SubscriptionStore {
     return { id, targetUrl, eventTypes, enabled, description, createdAt };
   }
 
-  findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | null> {
-    if (this.failLookupWith) return Promise.reject(this.failLookupWith);
-    return Promise.resolve(this.tokens.get(tokenHash) ?? null);
+  hits = new Map<string, number>();
+  idempotency = new Map<string, { requestHash: string; stored: StoredSubscription }>();
+
+  hitRateLimit(bucket: string, _rule: RateLimitRule): Promise<RateLimitCount> {
+    const hits = (this.hits.get(bucket) ?? 0) + 1;
+    this.hits.set(bucket, hits);
+    return Promise.resolve({ hits, resetSeconds: 30 });
   }
 
-  insertSubscription(subscription: NewSubscription): Promise<SubscriptionRecord> {
+  async authenticateApiToken(tokenHash: string, rule: RateLimitRule) {
+    if (this.failLookupWith) throw this.failLookupWith;
+    const token: ApiTokenRecord | undefined = this.tokens.get(tokenHash);
+    if (!token) return null;
+    const count = token.revokedAt
+      ? null
+      : await this.hitRateLimit(`token:${token.id}:${rule.requestClass}`, rule);
+    return { token, count };
+  }
+
+  createSubscription(
+    subscription: NewSubscription,
+    options: { maxSubscriptions: number; idempotency?: IdempotencyClaim },
+  ): Promise<CreateOutcome> {
     if (this.failInsertWith) return Promise.reject(this.failInsertWith);
+    const key = options.idempotency && `${subscription.workspaceId}:${options.idempotency.key}`;
+    const earlier = key ? this.idempotency.get(key) : undefined;
+    if (earlier) {
+      if (earlier.requestHash !== options.idempotency!.requestHash) {
+        return Promise.resolve({ outcome: "key_reused" });
+      }
+      return Promise.resolve({
+        outcome: "replayed",
+        record: FakeStore.record(earlier.stored),
+        secret: earlier.stored.secret,
+      });
+    }
+    const count =
+      this.subscriptions.filter((s) => s.workspaceId === subscription.workspaceId).length;
+    if (count >= options.maxSubscriptions) return Promise.resolve({ outcome: "limit_reached" });
     const stored: StoredSubscription = {
       ...subscription,
       id: crypto.randomUUID(),
@@ -47,7 +83,17 @@ export class FakeStore implements SubscriptionStore {
       previousSecretExpiresAt: null,
     };
     this.subscriptions.push(stored);
-    return Promise.resolve(FakeStore.record(stored));
+    if (key) {
+      this.idempotency.set(key, {
+        requestHash: options.idempotency!.requestHash,
+        stored: { ...stored },
+      });
+    }
+    return Promise.resolve({
+      outcome: "created",
+      record: FakeStore.record(stored),
+      secret: stored.secret,
+    });
   }
 
   listSubscriptions(workspaceId: string, query: ListQuery) {

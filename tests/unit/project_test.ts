@@ -42,6 +42,9 @@ Deno.test("unit: a missing platform variable is a clear start-up error", () => {
     targetPolicy: "strict",
     targetDnsServer: undefined,
     ownHosts: ["x"],
+    maxSubscriptionsPerWorkspace: 100,
+    readsPerMinute: 600,
+    writesPerMinute: 60,
   });
   assert.deepEqual(
     readConfig(env({
@@ -58,6 +61,9 @@ Deno.test("unit: a missing platform variable is a clear start-up error", () => {
       targetPolicy: "strict",
       targetDnsServer: undefined,
       ownHosts: ["x"],
+      maxSubscriptionsPerWorkspace: 100,
+      readsPerMinute: 600,
+      writesPerMinute: 60,
     },
   );
   for (const bad of ["*", "https://app.example.com/", "app.example.com"]) {

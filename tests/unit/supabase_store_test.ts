@@ -4,6 +4,7 @@ import { createSupabaseStore } from "../../supabase/functions/api-webhook-subscr
 import { createServiceClient } from "../../supabase/functions/api-webhook-subscriptions/supabase-client.ts";
 
 const SECRET = "5".repeat(64);
+const RULE = { requestClass: "read" as const, maxHits: 10, windowSeconds: 60 };
 const HASH = "a".repeat(64);
 const NEW_SUBSCRIPTION = {
   workspaceId: "11111111-1111-4111-8111-111111111111",
@@ -39,8 +40,11 @@ const UNAVAILABLE: [string, (request: Request) => Promise<Response>][] = [
 for (const [name, answer] of UNAVAILABLE) {
   Deno.test(`unit: supabase store reports ${name} as unavailable`, async () => {
     const store = storeAnswering(answer);
-    await assert.rejects(store.findApiTokenByHash(HASH), StoreUnavailableError);
-    await assert.rejects(store.insertSubscription(NEW_SUBSCRIPTION), StoreUnavailableError);
+    await assert.rejects(store.authenticateApiToken(HASH, RULE), StoreUnavailableError);
+    await assert.rejects(
+      store.createSubscription(NEW_SUBSCRIPTION, { maxSubscriptions: 100 }),
+      StoreUnavailableError,
+    );
   });
 }
 
@@ -52,20 +56,22 @@ Deno.test("unit: supabase store reports a hung database as unavailable after its
       ),
     50,
   );
-  await assert.rejects(store.findApiTokenByHash(HASH), StoreUnavailableError);
+  await assert.rejects(store.authenticateApiToken(HASH, RULE), StoreUnavailableError);
 });
 
 Deno.test("unit: other database errors are internal, and never carry PostgREST's row details", async () => {
   const store = storeAnswering(() =>
     postgrestError(400, "23514", `Failing row contains (${SECRET}, https://example.com/x).`)
   );
-  const error = await store.insertSubscription(NEW_SUBSCRIPTION).catch((e) => e);
+  const error = await store.createSubscription(NEW_SUBSCRIPTION, { maxSubscriptions: 100 }).catch((
+    e,
+  ) => e);
   assert.ok(error instanceof Error && !(error instanceof StoreUnavailableError));
   assert.match(error.message, /23514/);
   assert.ok(!error.message.includes(SECRET));
 });
 
-Deno.test("unit: supabase store reads tokens by hash and maps rows", async () => {
+Deno.test("unit: supabase store authenticates and counts in one RPC, and maps its row", async () => {
   const requests: Request[] = [];
   const store = storeAnswering((request) => {
     requests.push(request);
@@ -75,16 +81,26 @@ Deno.test("unit: supabase store reads tokens by hash and maps rows", async () =>
       scopes: ["webhooks:read"],
       expires_at: "2030-01-01T00:00:00+00:00",
       revoked_at: null,
+      hits: 3,
+      reset_seconds: 42,
     }));
   });
-  assert.deepEqual(await store.findApiTokenByHash(HASH), {
-    id: "t1",
-    workspaceId: "w1",
-    scopes: ["webhooks:read"],
-    expiresAt: new Date("2030-01-01T00:00:00Z"),
-    revokedAt: null,
+  assert.deepEqual(await store.authenticateApiToken(HASH, RULE), {
+    token: {
+      id: "t1",
+      workspaceId: "w1",
+      scopes: ["webhooks:read"],
+      expiresAt: new Date("2030-01-01T00:00:00Z"),
+      revokedAt: null,
+    },
+    count: { hits: 3, resetSeconds: 42 },
   });
-  const url = new URL(requests[0].url);
-  assert.equal(url.pathname, "/rest/v1/api_tokens");
-  assert.equal(url.searchParams.get("token_hash"), `eq.${HASH}`);
+  assert.equal(requests.length, 1, "one round trip");
+  assert.equal(new URL(requests[0].url).pathname, "/rest/v1/rpc/authenticate_api_token");
+  assert.deepEqual(await requests[0].json(), {
+    token_hash: HASH,
+    request_class: "read",
+    max_hits: 10,
+    window_seconds: 60,
+  });
 });

@@ -1,5 +1,12 @@
 import { Hono } from "hono";
-import { authenticate, type Principal, requireScope } from "./auth.ts";
+import {
+  authenticate,
+  type Principal,
+  rateLimited,
+  rateLimitHeaders,
+  type RateLimits,
+  requireScope,
+} from "./auth.ts";
 import { cors } from "./cors.ts";
 import { ApiError, errorBody, StoreUnavailableError } from "./errors.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
@@ -37,6 +44,8 @@ export interface AppDependencies {
   log: (entry: LogEntry) => void;
   corsAllowedOrigins: readonly string[];
   targetPolicy: TargetPolicy;
+  rateLimits: RateLimits;
+  maxSubscriptionsPerWorkspace: number;
 }
 
 export type AppEnv = {
@@ -97,11 +106,20 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
 
   // The contract: every request authenticates and checks webhooks:read before anything else, so
   // even a 404 or 405 tells an anonymous caller nothing.
+  // Authentication and the rate limit cost one database round trip together.
   app.use(async (c, next) => {
-    const principal = await authenticate(c.req.header("authorization"), deps, deps.clock());
+    const requestClass = c.req.method === "GET" || c.req.method === "HEAD" ? "read" : "write";
+    const { principal, rateLimit } = await authenticate(
+      c.req.header("authorization"),
+      deps,
+      deps.clock(),
+      requestClass,
+    );
     c.set("principal", principal);
+    if (rateLimit.exceeded) throw rateLimited(rateLimit);
     requireScope(principal, "webhooks:read");
     await next();
+    for (const [name, value] of Object.entries(rateLimitHeaders(rateLimit))) c.header(name, value);
   });
 
   const methodsByPath = new Map<string, string[]>();

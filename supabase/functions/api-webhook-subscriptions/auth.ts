@@ -1,7 +1,7 @@
 import { API_TOKEN_PREFIX, hashApiToken, isWellFormedApiToken, type Scope } from "./api-token.ts";
 import { ApiError } from "./errors.ts";
 import type { SessionVerifier } from "./session.ts";
-import type { SubscriptionStore } from "./store.ts";
+import type { RateLimitCount, RateLimitRule, RequestClass, SubscriptionStore } from "./store.ts";
 
 /** Who is calling: an API access token, or a dashboard user's Supabase Auth session. */
 export interface Principal {
@@ -12,9 +12,44 @@ export interface Principal {
   scopes: ReadonlySet<string>;
 }
 
+export interface RateLimits {
+  readsPerWindow: number;
+  writesPerWindow: number;
+  windowSeconds: number;
+}
+
 export interface AuthDependencies {
   store: SubscriptionStore;
   verifySession: SessionVerifier;
+  rateLimits: RateLimits;
+}
+
+export interface RateLimitStatus {
+  requestClass: RequestClass;
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+  windowSeconds: number;
+  exceeded: boolean;
+}
+
+function ruleFor(requestClass: RequestClass, limits: RateLimits): RateLimitRule {
+  return {
+    requestClass,
+    maxHits: requestClass === "read" ? limits.readsPerWindow : limits.writesPerWindow,
+    windowSeconds: limits.windowSeconds,
+  };
+}
+
+function statusOf(rule: RateLimitRule, count: RateLimitCount): RateLimitStatus {
+  return {
+    requestClass: rule.requestClass,
+    limit: rule.maxHits,
+    remaining: Math.max(0, rule.maxHits - count.hits),
+    resetSeconds: Math.max(0, count.resetSeconds),
+    windowSeconds: rule.windowSeconds,
+    exceeded: count.hits > rule.maxHits,
+  };
 }
 
 const REALM = 'Bearer realm="wundertreos"';
@@ -28,42 +63,67 @@ function unauthorized(message: string, tokenWasGiven: boolean): ApiError {
 const invalidCredential = () =>
   unauthorized("The access token is invalid, expired or revoked.", true);
 
-async function apiTokenPrincipal(token: string, deps: AuthDependencies, now: Date) {
+export interface Authenticated {
+  principal: Principal;
+  rateLimit: RateLimitStatus;
+}
+
+async function apiTokenPrincipal(
+  token: string,
+  deps: AuthDependencies,
+  now: Date,
+  rule: RateLimitRule,
+): Promise<Authenticated> {
   if (!isWellFormedApiToken(token)) throw invalidCredential();
-  const record = await deps.store.findApiTokenByHash(await hashApiToken(token));
-  if (!record || record.revokedAt !== null) throw invalidCredential();
+  const found = await deps.store.authenticateApiToken(await hashApiToken(token), rule);
+  if (!found || found.count === null || found.token.revokedAt !== null) throw invalidCredential();
+  const { token: record } = found;
   if (record.expiresAt !== null && record.expiresAt.getTime() <= now.getTime()) {
     throw invalidCredential();
   }
   return {
-    kind: "api_token" as const,
-    id: record.id,
-    workspaceId: record.workspaceId,
-    scopes: new Set(record.scopes),
+    principal: {
+      kind: "api_token",
+      id: record.id,
+      workspaceId: record.workspaceId,
+      scopes: new Set(record.scopes),
+    },
+    rateLimit: statusOf(rule, found.count),
   };
 }
 
-async function sessionPrincipal(token: string, deps: AuthDependencies, now: Date) {
+async function sessionPrincipal(
+  token: string,
+  deps: AuthDependencies,
+  now: Date,
+  rule: RateLimitRule,
+): Promise<Authenticated> {
   const claims = await deps.verifySession(token, now);
   if (!claims) throw invalidCredential();
+  const count = await deps.store.hitRateLimit(`user:${claims.userId}:${rule.requestClass}`, rule);
   // A session without a workspace can act nowhere: it gets no scopes, hence a 403.
   return {
-    kind: "session" as const,
-    id: claims.userId,
-    workspaceId: claims.workspaceId ?? "",
-    scopes: new Set(claims.workspaceId ? claims.scopes : []),
+    principal: {
+      kind: "session",
+      id: claims.userId,
+      workspaceId: claims.workspaceId ?? "",
+      scopes: new Set(claims.workspaceId ? claims.scopes : []),
+    },
+    rateLimit: statusOf(rule, count),
   };
 }
 
 /**
- * Resolves `Authorization: Bearer <credential>` to a workspace and scopes. Unknown, expired and
- * revoked credentials all get the same answer, so nothing tells them apart.
+ * Resolves `Authorization: Bearer <credential>` to a workspace and scopes, and counts the request
+ * against the credential's rate limit for its class. Unknown, expired and revoked credentials all
+ * get the same answer, so nothing tells them apart.
  */
 export async function authenticate(
   authorization: string | undefined,
   deps: AuthDependencies,
   now: Date,
-): Promise<Principal> {
+  requestClass: RequestClass,
+): Promise<Authenticated> {
   if (!authorization) {
     throw unauthorized("Send an API access token as 'Authorization: Bearer <token>'.", false);
   }
@@ -72,10 +132,13 @@ export async function authenticate(
     throw unauthorized("The Authorization header must have the form 'Bearer <token>'.", true);
   }
   const credential = match[1];
+  const rule = ruleFor(requestClass, deps.rateLimits);
   if (credential.startsWith(API_TOKEN_PREFIX)) {
-    return await apiTokenPrincipal(credential, deps, now);
+    return await apiTokenPrincipal(credential, deps, now, rule);
   }
-  if (credential.split(".").length === 3) return await sessionPrincipal(credential, deps, now);
+  if (credential.split(".").length === 3) {
+    return await sessionPrincipal(credential, deps, now, rule);
+  }
   throw invalidCredential();
 }
 
@@ -87,5 +150,27 @@ export function requireScope(principal: Principal, scope: Scope): void {
     `This credential lacks the ${scope} scope.`,
     { missing_scope: scope },
     { "WWW-Authenticate": `${REALM}, error="insufficient_scope", scope="${scope}"` },
+  );
+}
+
+/** The IETF RateLimit fields (structured and the widely read older trio) for a response. */
+export function rateLimitHeaders(status: RateLimitStatus): Record<string, string> {
+  const policy = `"${status.requestClass}"`;
+  return {
+    "RateLimit-Policy": `${policy};q=${status.limit};w=${status.windowSeconds}`,
+    "RateLimit": `${policy};r=${status.remaining};t=${status.resetSeconds}`,
+    "RateLimit-Limit": String(status.limit),
+    "RateLimit-Remaining": String(status.remaining),
+    "RateLimit-Reset": String(status.resetSeconds),
+  };
+}
+
+export function rateLimited(status: RateLimitStatus): ApiError {
+  return new ApiError(
+    429,
+    "rate_limited",
+    `Too many ${status.requestClass} requests for this credential; retry in ${status.resetSeconds} s.`,
+    {},
+    { "Retry-After": String(Math.max(1, status.resetSeconds)), ...rateLimitHeaders(status) },
   );
 }

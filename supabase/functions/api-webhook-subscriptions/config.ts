@@ -13,6 +13,10 @@ export interface FunctionConfig {
   targetDnsServer?: DnsServer;
   /** Host names of this API, refused as targets (besides SUPABASE_URL's). */
   ownHosts: string[];
+  maxSubscriptionsPerWorkspace: number;
+  /** Per credential and minute. */
+  readsPerMinute: number;
+  writesPerMinute: number;
 }
 
 const REQUIRED = ["SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"] as const;
@@ -31,6 +35,19 @@ function parseOrigins(value: string | undefined): string[] {
     }
   }
   return origins;
+}
+
+function positiveInteger(
+  env: (name: string) => string | undefined,
+  name: string,
+  fallback: number,
+): number {
+  const value = env(name);
+  if (!value) return fallback;
+  if (!/^[1-9][0-9]{0,8}$/.test(value)) {
+    throw startupError(`${name} must be a positive whole number.`);
+  }
+  return Number(value);
 }
 
 function parseDnsServer(value: string | undefined): DnsServer | undefined {
@@ -63,6 +80,9 @@ export function readConfig(env: (name: string) => string | undefined): FunctionC
     corsAllowedOrigins: parseOrigins(env("CORS_ALLOWED_ORIGINS")),
     targetPolicy,
     targetDnsServer: parseDnsServer(env("TARGET_DNS_SERVER")),
+    maxSubscriptionsPerWorkspace: positiveInteger(env, "MAX_SUBSCRIPTIONS_PER_WORKSPACE", 100),
+    readsPerMinute: positiveInteger(env, "RATE_LIMIT_READS_PER_MINUTE", 600),
+    writesPerMinute: positiveInteger(env, "RATE_LIMIT_WRITES_PER_MINUTE", 60),
     ownHosts: [
       new URL(supabaseUrl).hostname,
       ...(env("OWN_HOSTS") ?? "").split(",").map((host) => host.trim().toLowerCase()).filter(

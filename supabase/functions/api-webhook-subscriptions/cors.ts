@@ -3,7 +3,18 @@ import type { MiddlewareHandler } from "hono";
 export const CORS_ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS";
 export const CORS_ALLOWED_HEADERS =
   "authorization, content-type, apikey, x-client-info, idempotency-key";
-const EXPOSED_HEADERS = "Location, X-Request-Id, Retry-After, WWW-Authenticate";
+const EXPOSED_HEADERS = [
+  "Location",
+  "X-Request-Id",
+  "Retry-After",
+  "WWW-Authenticate",
+  "Idempotent-Replayed",
+  "RateLimit",
+  "RateLimit-Policy",
+  "RateLimit-Limit",
+  "RateLimit-Remaining",
+  "RateLimit-Reset",
+].join(", ");
 
 /**
  * CORS for the dashboard: only the configured origins (none by default). A preflight never needs

@@ -6,6 +6,10 @@ export const ERROR_CODES = [
   "method_not_allowed",
   "payload_too_large",
   "unsupported_media_type",
+  "idempotency_key_in_use",
+  "idempotency_key_reused",
+  "subscription_limit_reached",
+  "rate_limited",
   "internal_error",
   "service_unavailable",
 ] as const;

@@ -16,6 +16,12 @@ const app = createApp({
   random: cryptoRandom,
   log: jsonLog,
   corsAllowedOrigins: config.corsAllowedOrigins,
+  rateLimits: {
+    readsPerWindow: config.readsPerMinute,
+    writesPerWindow: config.writesPerMinute,
+    windowSeconds: 60,
+  },
+  maxSubscriptionsPerWorkspace: config.maxSubscriptionsPerWorkspace,
   targetPolicy: {
     mode: config.targetPolicy,
     ownHosts: config.ownHosts,

@@ -11,6 +11,7 @@ export const errorSchema = z.strictObject({
   details_truncated: z.literal(true).optional(),
   missing_scope: z.string().optional(),
   max_bytes: z.number().optional(),
+  limit: z.number().optional(),
   request_id: z.string().optional(),
 });
 
@@ -21,7 +22,11 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: "not_found: no such subscription in the caller's workspace (or a malformed id).",
   405: "method_not_allowed: see the Allow header.",
   413: "payload_too_large: the body is over 64 KiB.",
+  409: "idempotency_key_in_use: a request with this Idempotency-Key is still in flight.",
   415: "unsupported_media_type: the body is not JSON by Content-Type.",
+  422:
+    "idempotency_key_reused (same key, different body) or subscription_limit_reached (limit names the cap).",
+  429: "rate_limited: too many requests for this credential; see Retry-After and RateLimit.",
   500: "internal_error: something unexpected; request_id matches X-Request-Id.",
   503: "service_unavailable: the database is unreachable; retry after Retry-After seconds.",
 };

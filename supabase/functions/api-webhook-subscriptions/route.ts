@@ -41,7 +41,7 @@ export interface Route {
 export const FUNCTION_PATH = "/functions/v1/api-webhook-subscriptions";
 
 /** Errors every authenticated operation can answer. */
-export const AUTHENTICATED_ERRORS = [401, 403, 500, 503];
+export const AUTHENTICATED_ERRORS = [401, 403, 429, 500, 503];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

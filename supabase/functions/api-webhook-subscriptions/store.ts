@@ -47,6 +47,29 @@ export interface ListQuery {
   eventType?: string;
 }
 
+export type RequestClass = "read" | "write";
+
+export interface RateLimitRule {
+  requestClass: RequestClass;
+  maxHits: number;
+  windowSeconds: number;
+}
+
+/** This window's count for a credential, after counting the current request. */
+export interface RateLimitCount {
+  hits: number;
+  resetSeconds: number;
+}
+
+export interface IdempotencyClaim {
+  key: string;
+  requestHash: string;
+}
+
+export type CreateOutcome =
+  | { outcome: "created" | "replayed"; record: SubscriptionRecord; secret: string }
+  | { outcome: "key_reused" | "in_flight" | "limit_reached" };
+
 export interface RotatedSecret {
   record: SubscriptionRecord;
   previousSecretExpiresAt: string;
@@ -57,8 +80,21 @@ export interface RotatedSecret {
  * subscription operation is scoped to a workspace: another workspace's id simply finds nothing.
  */
 export interface SubscriptionStore {
-  findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | null>;
-  insertSubscription(subscription: NewSubscription): Promise<SubscriptionRecord>;
+  /**
+   * Finds a token by its hash and, when it is live, counts this request against its rate limit:
+   * authentication and limiting in one round trip. `count` is null for a dead token.
+   */
+  authenticateApiToken(
+    tokenHash: string,
+    rule: RateLimitRule,
+  ): Promise<{ token: ApiTokenRecord; count: RateLimitCount | null } | null>;
+  /** Counts a request against any bucket (dashboard sessions use `user:<id>:<class>`). */
+  hitRateLimit(bucket: string, rule: RateLimitRule): Promise<RateLimitCount>;
+  /** Creates under the workspace cap, honouring an idempotency key, in one transaction. */
+  createSubscription(
+    subscription: NewSubscription,
+    options: { maxSubscriptions: number; idempotency?: IdempotencyClaim },
+  ): Promise<CreateOutcome>;
   listSubscriptions(
     workspaceId: string,
     query: ListQuery,
@@ -126,36 +162,83 @@ export function createSupabaseStore(client: SupabaseClient): SubscriptionStore {
   const subscriptions = () => client.from("webhook_subscriptions");
 
   return {
-    async findApiTokenByHash(tokenHash) {
+    async authenticateApiToken(tokenHash, rule) {
       const { data, error, status } = await client
-        .from("api_tokens")
-        .select("id, workspace_id, scopes, expires_at, revoked_at")
-        .eq("token_hash", tokenHash)
+        .rpc("authenticate_api_token", {
+          token_hash: tokenHash,
+          request_class: rule.requestClass,
+          max_hits: rule.maxHits,
+          window_seconds: rule.windowSeconds,
+        })
         .maybeSingle();
       if (error) throw failure("token lookup", error, status);
       if (!data) return null;
+      const row = data as {
+        id: string;
+        workspace_id: string;
+        scopes: string[];
+        expires_at: string | null;
+        revoked_at: string | null;
+        hits: number | null;
+        reset_seconds: number | null;
+      };
       return {
-        id: data.id,
-        workspaceId: data.workspace_id,
-        scopes: data.scopes,
-        expiresAt: data.expires_at ? new Date(data.expires_at) : null,
-        revokedAt: data.revoked_at ? new Date(data.revoked_at) : null,
+        token: {
+          id: row.id,
+          workspaceId: row.workspace_id,
+          scopes: row.scopes,
+          expiresAt: row.expires_at ? new Date(row.expires_at) : null,
+          revokedAt: row.revoked_at ? new Date(row.revoked_at) : null,
+        },
+        count: row.hits === null ? null : { hits: row.hits, resetSeconds: row.reset_seconds ?? 0 },
       };
     },
 
-    async insertSubscription(subscription) {
-      const { data, error, status } = await subscriptions()
-        .insert({
-          workspace_id: subscription.workspaceId,
+    async hitRateLimit(bucket, rule) {
+      const { data, error, status } = await client
+        .rpc("hit_rate_limit", {
+          bucket,
+          max_hits: rule.maxHits,
+          window_seconds: rule.windowSeconds,
+        })
+        .single();
+      if (error) throw failure("rate limit", error, status);
+      const row = data as { hits: number; reset_seconds: number };
+      return { hits: row.hits, resetSeconds: row.reset_seconds };
+    },
+
+    async createSubscription(subscription, options) {
+      const { data, error, status } = await client
+        .rpc("create_webhook_subscription", {
+          owner_workspace_id: subscription.workspaceId,
           target_url: subscription.targetUrl,
           event_types: subscription.eventTypes,
           description: subscription.description,
           secret: subscription.secret,
+          max_subscriptions: options.maxSubscriptions,
+          idempotency_key: options.idempotency?.key ?? null,
+          request_hash: options.idempotency?.requestHash ?? null,
         })
-        .select(SUBSCRIPTION_COLUMNS)
         .single();
-      if (error) throw failure("subscription insert", error, status);
-      return toRecord(data as SubscriptionRow);
+      if (error) throw failure("subscription create", error, status);
+      const row = data as {
+        outcome: string;
+        subscription: (SubscriptionRow & { secret: string }) | null;
+      };
+      if ((row.outcome === "created" || row.outcome === "replayed") && row.subscription) {
+        return {
+          outcome: row.outcome,
+          record: toRecord(row.subscription),
+          secret: row.subscription.secret,
+        };
+      }
+      if (
+        row.outcome === "key_reused" || row.outcome === "in_flight" ||
+        row.outcome === "limit_reached"
+      ) {
+        return { outcome: row.outcome };
+      }
+      throw new Error(`subscription create: unexpected outcome ${row.outcome}`);
     },
 
     async listSubscriptions(workspaceId, query) {

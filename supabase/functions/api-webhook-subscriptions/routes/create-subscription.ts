@@ -1,6 +1,8 @@
 import { readJsonBody } from "../body.ts";
 import { assertDeliverable } from "../target-policy.ts";
-import { generateSigningSecret } from "../random.ts";
+import { ApiError, invalidRequest } from "../errors.ts";
+import { generateSigningSecret, toHex } from "../random.ts";
+import type { NewSubscription } from "../store.ts";
 import { AUTHENTICATED_ERRORS, FUNCTION_PATH, type Route } from "../route.ts";
 import {
   createdSubscriptionSchema,
@@ -25,25 +27,84 @@ export const createSubscription: Route = {
       status: 201,
       description: "The subscription, with the secret that signs its deliveries.",
       schema: envelope(createdSubscriptionSchema),
-      headers: { Location: "The new subscription's path.", "Cache-Control": "no-store" },
+      headers: {
+        Location: "The new subscription's path.",
+        "Cache-Control": "no-store",
+        "Idempotent-Replayed":
+          "true when this answer replays an earlier request's (Idempotency-Key).",
+      },
     },
-    errors: [400, 413, 415, ...AUTHENTICATED_ERRORS],
+    errors: [400, 409, 413, 415, 422, ...AUTHENTICATED_ERRORS],
   },
   handler: (deps) => async (c) => {
+    const idempotencyKey = idempotencyKeyOf(c.req.header("idempotency-key"));
     const body = parseBody(createSubscriptionBodySchema, await readJsonBody(c.req.raw));
     await assertDeliverable(body.target_url, deps.targetPolicy);
-    const secret = generateSigningSecret(deps.random);
-    const record = await deps.store.insertSubscription({
+    const subscription = {
       workspaceId: c.get("principal").workspaceId,
       targetUrl: body.target_url,
       eventTypes: body.event_types,
       description: body.description ?? null,
-      secret,
+      secret: generateSigningSecret(deps.random),
+    };
+    const created = await deps.store.createSubscription(subscription, {
+      maxSubscriptions: deps.maxSubscriptionsPerWorkspace,
+      idempotency: idempotencyKey === undefined ? undefined : {
+        key: idempotencyKey,
+        requestHash: await requestHash(subscription),
+      },
     });
-    return c.json({ data: subscriptionWithSecret(record, secret) }, 201, {
+    switch (created.outcome) {
+      case "in_flight":
+        throw new ApiError(
+          409,
+          "idempotency_key_in_use",
+          "A request with this Idempotency-Key is still being processed; retry shortly.",
+          {},
+          { "Retry-After": "1" },
+        );
+      case "key_reused":
+        throw new ApiError(
+          422,
+          "idempotency_key_reused",
+          "This Idempotency-Key was used with a different request in the last 24 hours.",
+        );
+      case "limit_reached":
+        throw new ApiError(
+          422,
+          "subscription_limit_reached",
+          `A workspace can have at most ${deps.maxSubscriptionsPerWorkspace} webhook subscriptions.`,
+          { limit: deps.maxSubscriptionsPerWorkspace },
+        );
+    }
+    return c.json({ data: subscriptionWithSecret(created.record, created.secret) }, 201, {
       // Relative, because the function cannot know the public host it is reached through.
-      "Location": `${FUNCTION_PATH}/${record.id}`,
+      "Location": `${FUNCTION_PATH}/${created.record.id}`,
       "Cache-Control": "no-store",
+      ...(created.outcome === "replayed" ? { "Idempotent-Replayed": "true" } : {}),
     });
   },
 };
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function idempotencyKeyOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (IDEMPOTENCY_KEY.test(header)) return header;
+  throw invalidRequest("Invalid Idempotency-Key header.", [{
+    field: "Idempotency-Key",
+    message: "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+  }]);
+}
+
+/** What "the same request" means for a replay: the same validated fields (not the secret). */
+async function requestHash(subscription: NewSubscription): Promise<string> {
+  const canonical = JSON.stringify([
+    subscription.targetUrl,
+    subscription.eventTypes,
+    subscription.description,
+  ]);
+  return toHex(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical))),
+  );
+}
