@@ -26,7 +26,25 @@ const stack = await startStack({
   corsAllowedOrigins: [pageOrigin],
   targetPolicy: "strict",
   targetDnsServer: `127.0.0.1:${dns.port}`,
+  // Small enough that the cap is reachable in a test, large enough for every other test.
+  functionEnv: { MAX_SUBSCRIPTIONS_PER_WORKSPACE: "30" },
 });
+
+// The fault tests take parts of the stack away through this; it listens on loopback only.
+const control = Deno.serve(
+  { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+  async (request) => {
+    const actions: Record<string, () => Promise<void>> = {
+      "/postgrest/stop": stack.faults.stopPostgrest,
+      "/postgrest/start": stack.faults.startPostgrest,
+      "/postgres/restart": stack.faults.restartPostgres,
+    };
+    const action = request.method === "POST" ? actions[new URL(request.url).pathname] : undefined;
+    if (!action) return new Response("not found", { status: 404 });
+    await action();
+    return new Response(null, { status: 204 });
+  },
+);
 
 let interrupted = false;
 const onSignal = () => {
@@ -51,11 +69,13 @@ try {
       WUNDERTRE_TEST_SESSION_KEY: JSON.stringify(stack.sessionSigningKey.privateJwk),
       WUNDERTRE_TEST_PAGE_PORT: String(pagePort),
       WUNDERTRE_TEST_DNS_SERVER: `127.0.0.1:${dns.port}`,
+      WUNDERTRE_TEST_CONTROL_URL: `http://127.0.0.1:${control.addr.port}`,
     },
     stdin: "null",
   }).spawn();
   code = (await run.status).code;
 } finally {
+  await control.shutdown();
   await stack.stop();
   await dns.close();
 }

@@ -33,6 +33,8 @@ export interface StackOptions {
   targetPolicy: "strict" | "permissive";
   /** A DNS server (host:port) for the function's target checks; the system's when unset. */
   targetDnsServer?: string;
+  /** More environment for the function (limits, say). */
+  functionEnv?: Record<string, string>;
   /** Browser origins the function allows (CORS_ALLOWED_ORIGINS); none by default. */
   corsAllowedOrigins?: string[];
   /** Where the function's own log lines go, besides its log file. */
@@ -50,6 +52,11 @@ export interface Stack extends LocalKeys {
   pids: number[];
   seeded: boolean;
   stop(): Promise<void>;
+  faults: {
+    stopPostgrest(): Promise<void>;
+    startPostgrest(): Promise<void>;
+    restartPostgres(): Promise<void>;
+  };
 }
 
 async function logWriter(path: string) {
@@ -93,12 +100,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   try {
     progress(`PostgreSQL 17 on 127.0.0.1:${ports.postgres}, data in ${dataDir}`);
-    const postgres: RunningPostgres = await startPostgres({
+    const postgresOptions = {
       dataDir,
       port: ports.postgres,
       ephemeral: options.ephemeral,
       onLine: logs.postgres.write,
-    });
+    };
+    const postgres: RunningPostgres = await startPostgres(postgresOptions);
     started.push(postgres.process);
 
     const client = await postgres.connect();
@@ -113,16 +121,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const postgrestPort = freePort(taken);
     progress(`PostgREST on 127.0.0.1:${postgrestPort}`);
-    started.push(
-      await startPostgrest({
-        databaseUrl:
-          `postgres://authenticator:${POSTGRES_PASSWORD}@127.0.0.1:${ports.postgres}/postgres`,
-        jwtSecret: keys.jwtSecret,
-        port: postgrestPort,
-        adminPort: freePort(taken),
-        onLine: logs.postgrest.write,
-      }),
-    );
+    const postgrestOptions = {
+      databaseUrl:
+        `postgres://authenticator:${POSTGRES_PASSWORD}@127.0.0.1:${ports.postgres}/postgres`,
+      jwtSecret: keys.jwtSecret,
+      port: postgrestPort,
+      adminPort: freePort(taken),
+      onLine: logs.postgrest.write,
+    };
+    started.push(await startPostgrest(postgrestOptions));
 
     const apiUrl = `http://127.0.0.1:${ports.gateway}`;
     const functionPort = freePort(taken);
@@ -148,6 +155,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         CORS_ALLOWED_ORIGINS: (options.corsAllowedOrigins ?? []).join(","),
         TARGET_URL_POLICY: options.targetPolicy,
         TARGET_DNS_SERVER: options.targetDnsServer ?? "",
+        ...options.functionEnv,
         DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${functionPort}`,
         NO_COLOR: "1",
       },
@@ -187,6 +195,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       pids: started.map((process) => process.pid),
       seeded: postgres.created,
       stop,
+      // For the fault tests: take a part away and bring it back on the same port.
+      faults: {
+        stopPostgrest: () => started[1].stop(),
+        async startPostgrest() {
+          started[1] = await startPostgrest(postgrestOptions);
+        },
+        async restartPostgres() {
+          await started[0].stop();
+          started[0] = (await startPostgres(postgresOptions)).process;
+        },
+      },
     };
   } catch (error) {
     await stop();

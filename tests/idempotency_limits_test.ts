@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import {
+  apiFetch,
+  CONTRACT_EXAMPLE,
+  newToken,
+  sql,
+  stack,
+  subscriptionCount,
+} from "./helpers/stack.ts";
+import { call } from "./helpers/subscriptions.ts";
+
+function createWithKey(token: string, key: string, body: unknown = CONTRACT_EXAMPLE) {
+  return apiFetch(stack.functionUrl, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${token}`,
+      "Content-Type": "application/json",
+      "Idempotency-Key": key,
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+Deno.test("the same Idempotency-Key and body replays the original response, marked as a replay", async () => {
+  const { token, workspaceId } = await newToken();
+  const key = crypto.randomUUID();
+  const first = await createWithKey(token, key);
+  assert.equal(first.status, 201);
+  assert.equal(first.headers.get("idempotent-replayed"), null);
+  const original = await first.json();
+
+  const again = await createWithKey(token, key);
+  assert.equal(again.status, 201);
+  assert.equal(again.headers.get("idempotent-replayed"), "true");
+  assert.deepEqual(await again.json(), original, "same id, same secret, same everything");
+  assert.equal(again.headers.get("location"), first.headers.get("location"));
+  assert.equal(await subscriptionCount(workspaceId), 1);
+
+  // Field order and whitespace do not make a different request; the fields do.
+  const reordered = await createWithKey(token, key, {
+    description: CONTRACT_EXAMPLE.description,
+    event_types: CONTRACT_EXAMPLE.event_types,
+    target_url: CONTRACT_EXAMPLE.target_url,
+  });
+  assert.equal(reordered.status, 201);
+  assert.equal((await reordered.json()).data.id, original.data.id);
+});
+
+Deno.test("the same Idempotency-Key with a different body is a 422 and writes nothing", async () => {
+  const { token, workspaceId } = await newToken();
+  const key = "order-7-subscribe";
+  assert.equal((await createWithKey(token, key)).status, 201);
+  const different = await createWithKey(token, key, { ...CONTRACT_EXAMPLE, description: "Other" });
+  assert.equal(different.status, 422);
+  assert.equal((await different.json()).error, "idempotency_key_reused");
+  assert.equal(await subscriptionCount(workspaceId), 1);
+});
+
+Deno.test("Idempotency-Keys are scoped to the workspace", async () => {
+  const a = await newToken();
+  const b = await newToken();
+  const fromA = await (await createWithKey(a.token, "shared-key")).json();
+  const fromB = await (await createWithKey(b.token, "shared-key")).json();
+  assert.notEqual(fromA.data.id, fromB.data.id);
+  assert.notEqual(fromA.data.secret, fromB.data.secret);
+});
+
+Deno.test("concurrent creates with one Idempotency-Key make exactly one row", async () => {
+  const { token, workspaceId } = await newToken();
+  const key = crypto.randomUUID();
+  const responses = await Promise.all(Array.from({ length: 12 }, () => createWithKey(token, key)));
+  const statuses = responses.map((response) => response.status);
+  const bodies = await Promise.all(responses.map((response) => response.json()));
+  assert.ok(statuses.every((status) => status === 201 || status === 409), statuses.join(","));
+  for (const [i, status] of statuses.entries()) {
+    if (status === 409) {
+      assert.equal(bodies[i].error, "idempotency_key_in_use");
+      assert.equal(responses[i].headers.get("retry-after"), "1");
+    }
+  }
+  const ids = new Set(bodies.filter((body) => body.data).map((body) => body.data.id));
+  assert.equal(ids.size, 1, "every 201 is the same subscription");
+  assert.equal(await subscriptionCount(workspaceId), 1);
+});
+
+Deno.test("an expired Idempotency-Key is cleaned up and can be used afresh", async () => {
+  const { token, workspaceId } = await newToken();
+  const key = crypto.randomUUID();
+  const first = await (await createWithKey(token, key)).json();
+  await sql(
+    "update public.idempotency_keys set expires_at = now() - interval '1 second' where key = $1",
+    [key],
+  );
+  const fresh = await createWithKey(token, key, { ...CONTRACT_EXAMPLE, description: "New day" });
+  assert.equal(fresh.status, 201);
+  assert.notEqual((await fresh.json()).data.id, first.data.id);
+  const keys = await sql("select expires_at from public.idempotency_keys where workspace_id = $1", [
+    workspaceId,
+  ]);
+  assert.equal(keys.length, 1, "the expired key was replaced, not kept");
+  assert.equal(await subscriptionCount(workspaceId), 2);
+});
+
+Deno.test("a malformed Idempotency-Key is a 400 naming the header", async () => {
+  const { token, workspaceId } = await newToken();
+  // "é" goes out as the single byte 0xE9: not visible ASCII.
+  for (const key of ["x".repeat(256), "has space", "tab\there", "caf\u00e9"]) {
+    const response = await createWithKey(token, key);
+    assert.equal(response.status, 400, key);
+    const body = await response.json();
+    assert.equal(body.details[0].field, "Idempotency-Key");
+  }
+  assert.equal((await createWithKey(token, "k".repeat(255))).status, 201);
+  assert.equal(await subscriptionCount(workspaceId), 1);
+});
+
+Deno.test("a workspace holds at most the configured number of subscriptions, even under concurrency", async () => {
+  const { token, workspaceId } = await newToken();
+  const cap = 30; // MAX_SUBSCRIPTIONS_PER_WORKSPACE of the test stack
+  const responses = await Promise.all(
+    Array.from(
+      { length: cap + 5 },
+      (_, i) => call(token, "POST", "", { ...CONTRACT_EXAMPLE, description: `#${i}` }),
+    ),
+  );
+  const statuses = responses.map((response) => response.status);
+  assert.equal(statuses.filter((status) => status === 201).length, cap);
+  for (const refused of responses.filter((response) => response.status !== 201)) {
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.error, "subscription_limit_reached");
+    assert.equal(refused.body.limit, cap);
+  }
+  assert.equal(await subscriptionCount(workspaceId), cap);
+
+  // Deleting one makes room for one.
+  const list = await call(token, "GET", "?limit=1");
+  assert.equal((await call(token, "DELETE", `/${list.body.data[0].id}`)).status, 204);
+  assert.equal((await call(token, "POST", "", CONTRACT_EXAMPLE)).status, 201);
+  assert.equal((await call(token, "POST", "", CONTRACT_EXAMPLE)).status, 422);
+});
+
+Deno.test("writes are rate limited per token with 429, Retry-After and RateLimit headers", async () => {
+  const { token, workspaceId } = await newToken();
+  const writes = 60; // RATE_LIMIT_WRITES_PER_MINUTE's default
+  let last;
+  for (let i = 0; i < writes; i++) {
+    last = await call(token, "DELETE", `/${crypto.randomUUID()}`);
+    assert.equal(last.status, 404, `write ${i + 1}`);
+  }
+  assert.equal(last!.headers.get("ratelimit-limit"), "60");
+  assert.equal(last!.headers.get("ratelimit-remaining"), "0");
+  assert.match(last!.headers.get("ratelimit-policy") ?? "", /^"write";q=60;w=60$/);
+
+  const limited = await call(token, "POST", "", CONTRACT_EXAMPLE);
+  assert.equal(limited.status, 429);
+  assert.equal(limited.body.error, "rate_limited");
+  const retryAfter = Number(limited.headers.get("retry-after"));
+  assert.ok(retryAfter >= 1 && retryAfter <= 60, String(retryAfter));
+  assert.match(limited.headers.get("ratelimit") ?? "", /^"write";r=0;t=\d+$/);
+  assert.equal(await subscriptionCount(workspaceId), 0, "nothing written when limited");
+
+  // Reads have their own budget; another token of the same workspace has its own too.
+  const read = await call(token, "GET");
+  assert.equal(read.status, 200);
+  assert.equal(read.headers.get("ratelimit-limit"), "600");
+  assert.equal(read.headers.get("ratelimit-remaining"), "599");
+  const other = await newToken({ workspaceId });
+  assert.equal((await call(other.token, "POST", "", CONTRACT_EXAMPLE)).status, 201);
+});
+
+Deno.test("the rate-limit counters live in Postgres, so they hold across isolates", async () => {
+  const { token, tokenId } = await newToken();
+  await call(token, "GET");
+  await call(token, "GET");
+  const rows = await sql<{ bucket: string; hits: number }>(
+    "select bucket, hits from public.rate_limit_counters where bucket like $1",
+    [`token:${tokenId}:%`],
+  );
+  assert.deepEqual(rows, [{ bucket: `token:${tokenId}:read`, hits: 2 }]);
+});
