@@ -37,7 +37,8 @@ const control = Deno.serve(
     const actions: Record<string, () => Promise<void>> = {
       "/postgrest/stop": stack.faults.stopPostgrest,
       "/postgrest/start": stack.faults.startPostgrest,
-      "/postgres/restart": stack.faults.restartPostgres,
+      "/postgres/stop": stack.faults.stopPostgres,
+      "/postgres/start": stack.faults.startPostgres,
     };
     const action = request.method === "POST" ? actions[new URL(request.url).pathname] : undefined;
     if (!action) return new Response("not found", { status: 404 });

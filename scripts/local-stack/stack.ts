@@ -55,7 +55,8 @@ export interface Stack extends LocalKeys {
   faults: {
     stopPostgrest(): Promise<void>;
     startPostgrest(): Promise<void>;
-    restartPostgres(): Promise<void>;
+    stopPostgres(): Promise<void>;
+    startPostgres(): Promise<void>;
   };
 }
 
@@ -201,8 +202,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         async startPostgrest() {
           started[1] = await startPostgrest(postgrestOptions);
         },
-        async restartPostgres() {
-          await started[0].stop();
+        stopPostgres: () => started[0].stop(),
+        async startPostgres() {
           started[0] = (await startPostgres(postgresOptions)).process;
         },
       },
