@@ -297,3 +297,22 @@ Deno.test("405 with Allow on each resource path", async () => {
     assert.equal(answer.headers.get("allow"), allow);
   }
 });
+
+Deno.test("a cursor with an impossible date is a 400, not a 500 (found by the hostile suite)", async () => {
+  const { token } = await newToken();
+  for (
+    const createdAt of [
+      "0000-00-00T00:00:00Z",
+      "2026-13-01T00:00:00Z",
+      "2026-02-30T00:00:00Z",
+      "2026-01-01T24:00:00Z",
+      "2026-01-01T00:00:00+05:00",
+    ]
+  ) {
+    const cursor = btoa(JSON.stringify([createdAt, "00000000-0000-1000-8000-000000000000"]))
+      .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+    const answer = await call(token, "GET", `?cursor=${cursor}`);
+    assert.equal(answer.status, 400, createdAt);
+    assert.equal(answer.body.details[0].field, "cursor");
+  }
+});

@@ -30,6 +30,9 @@ Deno.test("unit: public means globally routable unicast, including ipaddr.js's k
       "64:ff9b:1::a00:1", // local-use NAT64
       "100::1", // discard
       "2001:2::1", // benchmarking
+      "::1:0:0", // outside 2000::/3, which is all IANA allocates (found by the hostile suite)
+      "1::",
+      "4000::1",
       "not an address",
       "",
     ]

@@ -3,7 +3,19 @@ import type { ListPosition } from "./store.ts";
 
 // Opaque to clients; inside, the sort key of the last row of the page: created_at to the
 // microsecond as Postgres gives it, and the id as a tie-breaker.
-const CREATED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/;
+// PostgREST writes timestamptz in UTC ("+00:00"); a cursor only ever holds what it wrote.
+const CREATED_AT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|\+00:00)$/;
+
+/** A shape check is not enough: Postgres refuses month 25 or year 0 (a 500 if it got that far). */
+function isRealTimestamp(value: string): boolean {
+  const parts = CREATED_AT.exec(value);
+  if (!parts) return false;
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return year >= 1 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day && date.getUTCHours() === hour && date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second;
+}
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function encodeCursor(position: ListPosition): string {
@@ -27,7 +39,7 @@ export function decodeCursor(cursor: string): ListPosition {
   }
   if (
     !Array.isArray(decoded) || decoded.length !== 2 ||
-    typeof decoded[0] !== "string" || !CREATED_AT.test(decoded[0]) ||
+    typeof decoded[0] !== "string" || !isRealTimestamp(decoded[0]) ||
     typeof decoded[1] !== "string" || !UUID.test(decoded[1])
   ) {
     throw invalidCursor();

@@ -3,7 +3,7 @@ import { readConfig } from "./config.ts";
 import { cryptoRandom } from "./random.ts";
 import { createSessionVerifier } from "./session.ts";
 import { createSupabaseStore } from "./store.ts";
-import { denoResolver } from "./target-policy.ts";
+import { cachingResolver, denoResolver } from "./target-policy.ts";
 import { createServiceClient } from "./supabase-client.ts";
 
 // One client per isolate, built once at start-up; a missing variable fails here, not per request.
@@ -25,7 +25,7 @@ const app = createApp({
   targetPolicy: {
     mode: config.targetPolicy,
     ownHosts: config.ownHosts,
-    resolver: denoResolver(config.targetDnsServer),
+    resolver: cachingResolver(denoResolver(config.targetDnsServer)),
   },
 });
 

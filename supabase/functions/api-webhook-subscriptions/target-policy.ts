@@ -39,6 +39,8 @@ export function refusalMessage(reason: TargetRefusal): string {
   return MESSAGES[reason];
 }
 
+const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR("2000::/3");
+
 /**
  * Public means globally routable unicast. ipaddr.js's ranges cover the special-purpose registries;
  * every range other than "unicast" is refused, so embedded-IPv4 forms (mapped, compatible, NAT64,
@@ -47,11 +49,8 @@ export function refusalMessage(reason: TargetRefusal): string {
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
   const parsed = ipaddr.parse(address);
-  if (parsed.kind() === "ipv6") {
-    const v6 = parsed as ipaddr.IPv6;
-    // IPv4-compatible ::a.b.c.d (deprecated) is not in every ipaddr.js range table.
-    if (v6.parts.slice(0, 6).every((part) => part === 0)) return false;
-  }
+  // IANA allocates public IPv6 only from 2000::/3; ipaddr.js calls much of the rest "unicast".
+  if (parsed.kind() === "ipv6" && !(parsed as ipaddr.IPv6).match(GLOBAL_UNICAST_V6)) return false;
   return parsed.range() === "unicast";
 }
 
@@ -123,4 +122,23 @@ export async function assertDeliverable(targetUrl: string | undefined, policy: T
   throw invalidRequest("Invalid request body: check target_url.", [
     { field: "target_url", code: refusal, message: refusalMessage(refusal) },
   ]);
+}
+
+/**
+ * Remembers answers for `ttlMs`, so a burst of creates for one receiver costs one lookup. Safe
+ * for the policy: the delivery worker checks the address again when it connects.
+ */
+export function cachingResolver(resolver: Resolver, ttlMs = 30_000, maxEntries = 10_000): Resolver {
+  const answers = new Map<string, { addresses: string[]; until: number }>();
+  return {
+    async resolve(hostname) {
+      const now = Date.now();
+      const cached = answers.get(hostname);
+      if (cached && cached.until > now) return cached.addresses;
+      const addresses = await resolver.resolve(hostname);
+      if (answers.size >= maxEntries) answers.clear();
+      answers.set(hostname, { addresses, until: now + ttlMs });
+      return addresses;
+    },
+  };
 }
