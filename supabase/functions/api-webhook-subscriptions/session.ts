@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from "jose";
+import type { JWTPayload } from "jose";
 import { StoreUnavailableError } from "./errors.ts";
 
 /**
@@ -49,16 +49,25 @@ function claimsOf(payload: JWTPayload): SessionClaims | null {
 /** Verifies signature, expiry, audience and issuer locally; the JWKS is fetched once and cached. */
 export function createSessionVerifier(options: SessionVerifierOptions): SessionVerifier {
   const issuer = `${options.supabaseUrl.replace(/\/+$/, "")}/auth/v1`;
-  // jose caches the key set and refetches at most every 30 s, when a token names an unknown key.
-  const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`));
+  // jose is loaded on the first session, not at cold start: API-token callers never need it. It
+  // caches the key set and refetches at most every 30 s, when a token names an unknown key.
+  let loaded: Promise<
+    { jose: typeof import("jose"); jwks: ReturnType<typeof import("jose").createRemoteJWKSet> }
+  >;
+  const load = () =>
+    loaded ??= import("jose").then((jose) => ({
+      jose,
+      jwks: jose.createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)),
+    }));
   const legacyKey = options.legacyJwtSecret
     ? new TextEncoder().encode(options.legacyJwtSecret)
     : null;
 
   return async (token, now) => {
+    const { jose, jwks } = await load();
     let alg: string | undefined;
     try {
-      ({ alg } = decodeProtectedHeader(token));
+      ({ alg } = jose.decodeProtectedHeader(token));
     } catch {
       return null;
     }
@@ -72,11 +81,12 @@ export function createSessionVerifier(options: SessionVerifierOptions): SessionV
       if (alg === "HS256") {
         if (!legacyKey) return null;
         return claimsOf(
-          (await jwtVerify(token, legacyKey, { ...common, algorithms: ["HS256"] })).payload,
+          (await jose.jwtVerify(token, legacyKey, { ...common, algorithms: ["HS256"] })).payload,
         );
       }
       return claimsOf(
-        (await jwtVerify(token, jwks, { ...common, algorithms: ASYMMETRIC_ALGORITHMS })).payload,
+        (await jose.jwtVerify(token, jwks, { ...common, algorithms: ASYMMETRIC_ALGORITHMS }))
+          .payload,
       );
     } catch (error) {
       if (CALLER_FAULTS.has((error as { code?: string }).code ?? "")) return null;
