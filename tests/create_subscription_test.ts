@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   apiFetch,
+  CONTRACT_EVENT_TYPES,
   CONTRACT_EXAMPLE,
   createSubscription,
   errorOf,
@@ -99,15 +100,8 @@ Deno.test("description is null when none was given, or when null was sent", asyn
 
 Deno.test("every supported event type is accepted; duplicates collapse keeping first order", async () => {
   const { token } = await newToken();
-  const all = [
-    "deal.updated",
-    "contact.created",
-    "contact.updated",
-    "contact.tag_added",
-    "contact.enriched",
-    "contact.note_added",
-    "deal.created",
-  ];
+  // All seven, starting from the last, to show the caller's order is kept.
+  const all = [...CONTRACT_EVENT_TYPES.slice(-1), ...CONTRACT_EVENT_TYPES.slice(0, -1)];
   const response = await createSubscription(token, {
     target_url: "https://example.com/hook",
     event_types: [...all, "contact.created", "deal.updated"],

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ROUTES } from "../supabase/functions/api-webhook-subscriptions/app.ts";
 import { assertMatchesDocument, OpenApiMismatch } from "./helpers/openapi.ts";
-import { stack } from "./helpers/stack.ts";
+import { CONTRACT_EVENT_TYPES, stack } from "./helpers/stack.ts";
 
 Deno.test("GET /openapi.json is public OpenAPI 3.1 describing every route", async () => {
   const response = await fetch(`${stack.functionUrl}/openapi.json`);
@@ -15,15 +15,7 @@ Deno.test("GET /openapi.json is public OpenAPI 3.1 describing every route", asyn
   const create = document.paths["/api-webhook-subscriptions"].post;
   assert.deepEqual(
     create.requestBody.content["application/json"].schema.properties.event_types.items.enum,
-    [
-      "contact.created",
-      "contact.updated",
-      "contact.tag_added",
-      "contact.enriched",
-      "contact.note_added",
-      "deal.created",
-      "deal.updated",
-    ],
+    CONTRACT_EVENT_TYPES,
   );
   assert.equal(create.requestBody.content["application/json"].schema.additionalProperties, false);
   for (const status of ["201", "400", "401", "403", "413", "415", "500", "503"]) {

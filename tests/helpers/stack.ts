@@ -81,6 +81,17 @@ export async function totalSubscriptionCount(): Promise<number> {
   return Number(row.count);
 }
 
+/** The contract's event types, written down from the contract, not imported from the code. */
+export const CONTRACT_EVENT_TYPES = [
+  "contact.created",
+  "contact.updated",
+  "contact.tag_added",
+  "contact.enriched",
+  "contact.note_added",
+  "deal.created",
+  "deal.updated",
+];
+
 export const CONTRACT_EXAMPLE = {
   target_url: "https://example.com/wundertre/webhook",
   event_types: ["contact.created", "contact.tag_added"],

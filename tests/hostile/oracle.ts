@@ -5,15 +5,9 @@
  */
 import ipaddr from "ipaddr.js";
 
-export const EVENT_TYPES = [
-  "contact.created",
-  "contact.updated",
-  "contact.tag_added",
-  "contact.enriched",
-  "contact.note_added",
-  "deal.created",
-  "deal.updated",
-];
+import { CONTRACT_EVENT_TYPES } from "../helpers/stack.ts";
+
+export const EVENT_TYPES = CONTRACT_EVENT_TYPES;
 export const MAX_BODY_BYTES = 65_536;
 const CREATE_FIELDS = ["target_url", "event_types", "description"];
 const UPDATE_FIELDS = [...CREATE_FIELDS, "enabled"];
