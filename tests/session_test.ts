@@ -47,6 +47,16 @@ Deno.test("sessions that are expired, mis-addressed, forged or not a user's get 
   const unsigned = (payload: Record<string, unknown>) =>
     `${btoa(JSON.stringify({ alg: "none", typ: "JWT" }))}.${btoa(JSON.stringify(payload))}.`
       .replaceAll("=", "");
+  // Everything a valid session says; only the signature is wrong below.
+  const validClaims = {
+    role: "authenticated",
+    aud: "authenticated",
+    iss: `${stack.apiUrl}/auth/v1`,
+    sub: crypto.randomUUID(),
+    exp: now + 600,
+    workspace_id: workspaceId,
+    scopes: ["webhooks:read", "webhooks:write"],
+  };
   const cases: [string, string][] = [
     ["expired", await sessionToken({ workspaceId, expiresInSeconds: -10 })],
     ["for another audience", await sessionToken({ workspaceId, audience: "anon" })],
@@ -59,27 +69,11 @@ Deno.test("sessions that are expired, mis-addressed, forged or not a user's get 
     ["the service_role key", stack.serviceRoleKey],
     [
       "signed with another secret",
-      await signJwt(forgedSecret, {
-        role: "authenticated",
-        aud: "authenticated",
-        iss: `${stack.apiUrl}/auth/v1`,
-        sub: crypto.randomUUID(),
-        exp: now + 600,
-        workspace_id: workspaceId,
-        scopes: ["webhooks:read", "webhooks:write"],
-      }),
+      await signJwt(forgedSecret, validClaims),
     ],
     [
       "unsigned (alg none)",
-      unsigned({
-        role: "authenticated",
-        aud: "authenticated",
-        iss: `${stack.apiUrl}/auth/v1`,
-        sub: crypto.randomUUID(),
-        exp: now + 600,
-        workspace_id: workspaceId,
-        scopes: ["webhooks:read", "webhooks:write"],
-      }),
+      unsigned(validClaims),
     ],
     ["garbage with two dots", "a.b.c"],
   ];
