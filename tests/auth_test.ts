@@ -108,6 +108,8 @@ for (const [name, scopes, missing] of SCOPE_CASES) {
     assert.equal(error.error, "forbidden");
     assert.equal(error.missing_scope, missing);
     assert.ok(error.message.includes(missing));
+    assert.equal(response.headers.get("ratelimit-limit"), "60", "counted, and says so");
+    assert.equal(response.headers.get("ratelimit-remaining"), "59");
     assert.equal(await subscriptionCount(workspaceId), 0);
   });
 }

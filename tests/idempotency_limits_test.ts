@@ -101,6 +101,67 @@ Deno.test("an expired Idempotency-Key is cleaned up and can be used afresh", asy
   assert.equal(await subscriptionCount(workspaceId), 2);
 });
 
+Deno.test("a replay after a rotation answers with the current secret, never the rotated one", async () => {
+  const { token } = await newToken();
+  const key = crypto.randomUUID();
+  const original = (await (await createWithKey(token, key)).json()).data;
+  const rotated = await call(token, "POST", `/${original.id}/rotate-secret`);
+  assert.equal(rotated.status, 200);
+
+  const replay = await createWithKey(token, key);
+  assert.equal(replay.status, 201);
+  assert.equal(replay.headers.get("idempotent-replayed"), "true");
+  const replayed = (await replay.json()).data;
+  assert.equal(replayed.id, original.id);
+  assert.equal(replayed.secret, rotated.body.data.secret);
+  assert.notEqual(replayed.secret, original.secret);
+});
+
+Deno.test("the idempotency record keeps no secret, and goes when its subscription is deleted", async () => {
+  const { token, workspaceId } = await newToken();
+  const key = crypto.randomUUID();
+  const original = (await (await createWithKey(token, key)).json()).data;
+  const [stored] = await sql<Record<string, unknown>>(
+    "select * from public.idempotency_keys where workspace_id = $1",
+    [workspaceId],
+  );
+  assert.deepEqual(Object.keys(stored).sort(), [
+    "created_at",
+    "expires_at",
+    "key",
+    "request_hash",
+    "subscription_id",
+    "workspace_id",
+  ]);
+  assert.ok(!JSON.stringify(stored).includes(original.secret));
+
+  assert.equal((await call(token, "DELETE", `/${original.id}`)).status, 204);
+  const keys = await sql("select 1 from public.idempotency_keys where workspace_id = $1", [
+    workspaceId,
+  ]);
+  assert.equal(keys.length, 0);
+  // The key is free again: a retry subscribes anew rather than replaying a deleted subscription.
+  const again = await createWithKey(token, key);
+  assert.equal(again.status, 201);
+  assert.equal(again.headers.get("idempotent-replayed"), null);
+  assert.notEqual((await again.json()).data.id, original.id);
+  assert.equal(await subscriptionCount(workspaceId), 1);
+});
+
+Deno.test("expired Idempotency-Keys are cleaned up even when their workspace never returns", async () => {
+  const idle = await newToken();
+  const idleKey = crypto.randomUUID();
+  assert.equal((await createWithKey(idle.token, idleKey)).status, 201);
+  await sql(
+    "update public.idempotency_keys set expires_at = now() - interval '1 second' where key = $1",
+    [idleKey],
+  );
+  const busy = await newToken();
+  assert.equal((await createWithKey(busy.token, crypto.randomUUID())).status, 201);
+  const left = await sql("select 1 from public.idempotency_keys where key = $1", [idleKey]);
+  assert.equal(left.length, 0);
+});
+
 Deno.test("a malformed Idempotency-Key is a 400 naming the header", async () => {
   const { token, workspaceId } = await newToken();
   // "é" goes out as the single byte 0xE9: not visible ASCII.
@@ -177,4 +238,17 @@ Deno.test("the rate-limit counters live in Postgres, so they hold across isolate
     [`token:${tokenId}:%`],
   );
   assert.deepEqual(rows, [{ bucket: `token:${tokenId}:read`, hits: 2 }]);
+});
+
+Deno.test("finished rate-limit windows of credentials that stopped calling are cleaned up", async () => {
+  const bucket = `token:${crypto.randomUUID()}:read`;
+  await sql(
+    `insert into public.rate_limit_counters (bucket, window_start, hits)
+     values ($1, date_trunc('minute', now()) - interval '2 days', 5)`,
+    [bucket],
+  );
+  const { token } = await newToken(); // a new credential opens a new window
+  assert.equal((await call(token, "GET")).status, 200);
+  const left = await sql("select 1 from public.rate_limit_counters where bucket = $1", [bucket]);
+  assert.equal(left.length, 0);
 });

@@ -316,3 +316,14 @@ Deno.test("a cursor with an impossible date is a 400, not a 500 (found by the ho
     assert.equal(answer.body.details[0].field, "cursor");
   }
 });
+
+Deno.test("query parameters named like Object's own properties are unknown, not repeated", async () => {
+  const { token } = await newToken();
+  for (const name of ["toString", "__proto__", "constructor", "hasOwnProperty"]) {
+    const answer = await call(token, "GET", `?${name}=1`);
+    assert.equal(answer.status, 400, name);
+    assert.deepEqual(answer.body.details, [
+      { field: name, message: `${name} is not a known parameter.` },
+    ]);
+  }
+});

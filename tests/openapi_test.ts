@@ -23,6 +23,15 @@ Deno.test("GET /openapi.json is public OpenAPI 3.1 describing every route", asyn
   }
 });
 
+Deno.test("other methods on /openapi.json are a 405 allowing GET, not the subscription routes' methods", async () => {
+  for (const method of ["POST", "PATCH", "DELETE"]) {
+    const response = await fetch(`${stack.functionUrl}/openapi.json`, { method });
+    assert.equal(response.status, 405, method);
+    assert.equal(response.headers.get("allow"), "GET");
+    assert.equal((await response.json()).error, "method_not_allowed");
+  }
+});
+
 Deno.test("the response check catches drift: extra fields, wrong types, undocumented statuses", async () => {
   const path = `${stack.functionUrl}/00000000-0000-4000-8000-000000000001`;
   const valid = {

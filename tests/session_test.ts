@@ -106,3 +106,27 @@ Deno.test("a session's scopes and workspace come from its claims", async () => {
   const noScopes = await sessionToken({ workspaceId, scopes: [] });
   assert.equal((await call(noScopes, "GET")).status, 403);
 });
+
+Deno.test("a session whose workspace does not exist gets a 403 on every route and writes nothing", async () => {
+  const workspaceId = crypto.randomUUID(); // signed into the claims, but never created
+  const jwt = await sessionToken({ workspaceId });
+  for (
+    const [method, path, body] of [["POST", "", BODY], ["GET", ""], ["GET", `/${workspaceId}`]]
+  ) {
+    const response = await call(jwt, method as string, path as string, body);
+    assert.equal(response.status, 403, `${method} ${path}`);
+    assert.equal(response.body.error, "forbidden");
+    assert.match(response.body.message, /workspace does not exist/);
+    assert.equal(response.headers.get("ratelimit-limit"), method === "GET" ? "600" : "60");
+  }
+  const [{ count }] = await sql<{ count: string }>(
+    "select count(*) from public.webhook_subscriptions where workspace_id = $1",
+    [workspaceId],
+  );
+  assert.equal(Number(count), 0);
+  const [{ exists }] = await sql<{ exists: boolean }>(
+    "select exists (select from public.workspaces where id = $1)",
+    [workspaceId],
+  );
+  assert.equal(exists, false, "a session cannot bring a workspace into being");
+});

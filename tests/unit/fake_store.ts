@@ -36,22 +36,30 @@ export class FakeStore implements SubscriptionStore {
   }
 
   hits = new Map<string, number>();
-  idempotency = new Map<string, { requestHash: string; stored: StoredSubscription }>();
+  idempotency = new Map<string, { requestHash: string; id: string }>();
+  workspaces = new Set<string>();
 
-  hitRateLimit(bucket: string, _rule: RateLimitRule): Promise<RateLimitCount> {
+  private hitRateLimit(bucket: string): RateLimitCount {
     const hits = (this.hits.get(bucket) ?? 0) + 1;
     this.hits.set(bucket, hits);
-    return Promise.resolve({ hits, resetSeconds: 30 });
+    return { hits, resetSeconds: 30 };
   }
 
-  async authenticateApiToken(tokenHash: string, rule: RateLimitRule) {
-    if (this.failLookupWith) throw this.failLookupWith;
+  authenticateSession(workspaceId: string | null, bucket: string, _rule: RateLimitRule) {
+    return Promise.resolve({
+      workspaceExists: workspaceId !== null && this.workspaces.has(workspaceId),
+      count: this.hitRateLimit(bucket),
+    });
+  }
+
+  authenticateApiToken(tokenHash: string, rule: RateLimitRule) {
+    if (this.failLookupWith) return Promise.reject(this.failLookupWith);
     const token: ApiTokenRecord | undefined = this.tokens.get(tokenHash);
-    if (!token) return null;
+    if (!token) return Promise.resolve(null);
     const count = token.revokedAt
       ? null
-      : await this.hitRateLimit(`token:${token.id}:${rule.requestClass}`, rule);
-    return { token, count };
+      : this.hitRateLimit(`token:${token.id}:${rule.requestClass}`);
+    return Promise.resolve({ token, count });
   }
 
   createSubscription(
@@ -61,14 +69,15 @@ export class FakeStore implements SubscriptionStore {
     if (this.failInsertWith) return Promise.reject(this.failInsertWith);
     const key = options.idempotency && `${subscription.workspaceId}:${options.idempotency.key}`;
     const earlier = key ? this.idempotency.get(key) : undefined;
-    if (earlier) {
+    const replayed = earlier && this.find(subscription.workspaceId, earlier.id);
+    if (earlier && replayed) {
       if (earlier.requestHash !== options.idempotency!.requestHash) {
         return Promise.resolve({ outcome: "key_reused" });
       }
       return Promise.resolve({
         outcome: "replayed",
-        record: FakeStore.record(earlier.stored),
-        secret: earlier.stored.secret,
+        record: FakeStore.record(replayed),
+        secret: replayed.secret,
       });
     }
     const count =
@@ -84,10 +93,7 @@ export class FakeStore implements SubscriptionStore {
     };
     this.subscriptions.push(stored);
     if (key) {
-      this.idempotency.set(key, {
-        requestHash: options.idempotency!.requestHash,
-        stored: { ...stored },
-      });
+      this.idempotency.set(key, { requestHash: options.idempotency!.requestHash, id: stored.id });
     }
     return Promise.resolve({
       outcome: "created",
@@ -129,6 +135,9 @@ export class FakeStore implements SubscriptionStore {
   deleteSubscription(workspaceId: string, id: string) {
     const stored = this.find(workspaceId, id);
     this.subscriptions = this.subscriptions.filter((s) => s !== stored);
+    for (const [key, claim] of this.idempotency) {
+      if (claim.id === id) this.idempotency.delete(key);
+    }
     return Promise.resolve(stored !== null);
   }
 

@@ -103,6 +103,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     openApiDocument ??= buildOpenApiDocument(FUNCTION_NAME, ROUTES.map((route) => route.spec));
     return c.json(openApiDocument);
   });
+  // Otherwise /{id} would claim it and answer with /{id}'s methods.
+  app.all("/openapi.json", methodNotAllowed(["GET"]));
 
   // The contract: every request authenticates and checks webhooks:read before anything else, so
   // even a 404 or 405 tells an anonymous caller nothing.
@@ -117,9 +119,10 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     );
     c.set("principal", principal);
     if (rateLimit.exceeded) throw rateLimited(rateLimit);
+    // Set now, so every answer from here on carries them, errors included.
+    for (const [name, value] of Object.entries(rateLimitHeaders(rateLimit))) c.header(name, value);
     requireScope(principal, "webhooks:read");
     await next();
-    for (const [name, value] of Object.entries(rateLimitHeaders(rateLimit))) c.header(name, value);
   });
 
   const methodsByPath = new Map<string, string[]>();

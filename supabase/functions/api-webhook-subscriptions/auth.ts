@@ -100,7 +100,21 @@ async function sessionPrincipal(
 ): Promise<Authenticated> {
   const claims = await deps.verifySession(token, now);
   if (!claims) throw invalidCredential();
-  const count = await deps.store.hitRateLimit(`user:${claims.userId}:${rule.requestClass}`, rule);
+  const { workspaceExists, count } = await deps.store.authenticateSession(
+    claims.workspaceId,
+    `user:${claims.userId}:${rule.requestClass}`,
+    rule,
+  );
+  const rateLimit = statusOf(rule, count);
+  if (claims.workspaceId && !workspaceExists && !rateLimit.exceeded) {
+    throw new ApiError(
+      403,
+      "forbidden",
+      "This session's workspace does not exist.",
+      {},
+      rateLimitHeaders(rateLimit),
+    );
+  }
   // A session without a workspace can act nowhere: it gets no scopes, hence a 403.
   return {
     principal: {
@@ -109,7 +123,7 @@ async function sessionPrincipal(
       workspaceId: claims.workspaceId ?? "",
       scopes: new Set(claims.workspaceId ? claims.scopes : []),
     },
-    rateLimit: statusOf(rule, count),
+    rateLimit,
   };
 }
 

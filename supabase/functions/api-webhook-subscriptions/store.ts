@@ -68,7 +68,7 @@ export interface IdempotencyClaim {
 
 export type CreateOutcome =
   | { outcome: "created" | "replayed"; record: SubscriptionRecord; secret: string }
-  | { outcome: "key_reused" | "in_flight" | "limit_reached" };
+  | { outcome: "key_reused" | "in_flight" | "limit_reached" | "workspace_not_found" };
 
 export interface RotatedSecret {
   record: SubscriptionRecord;
@@ -88,9 +88,20 @@ export interface SubscriptionStore {
     tokenHash: string,
     rule: RateLimitRule,
   ): Promise<{ token: ApiTokenRecord; count: RateLimitCount | null } | null>;
-  /** Counts a request against any bucket (dashboard sessions use `user:<id>:<class>`). */
-  hitRateLimit(bucket: string, rule: RateLimitRule): Promise<RateLimitCount>;
-  /** Creates under the workspace cap, honouring an idempotency key, in one transaction. */
+  /**
+   * Counts a dashboard session's request against `bucket` (`user:<id>:<class>`) and says whether
+   * the session's workspace exists, in one round trip.
+   */
+  authenticateSession(
+    workspaceId: string | null,
+    bucket: string,
+    rule: RateLimitRule,
+  ): Promise<{ workspaceExists: boolean; count: RateLimitCount }>;
+  /**
+   * Creates under the workspace cap, honouring an idempotency key, in one transaction. A replay
+   * answers with the subscription as it is now (its current secret); a deleted subscription's key
+   * is gone with it.
+   */
   createSubscription(
     subscription: NewSubscription,
     options: { maxSubscriptions: number; idempotency?: IdempotencyClaim },
@@ -194,17 +205,21 @@ export function createSupabaseStore(client: SupabaseClient): SubscriptionStore {
       };
     },
 
-    async hitRateLimit(bucket, rule) {
+    async authenticateSession(workspaceId, bucket, rule) {
       const { data, error, status } = await client
-        .rpc("hit_rate_limit", {
+        .rpc("authenticate_session", {
+          session_workspace_id: workspaceId,
           bucket,
           max_hits: rule.maxHits,
           window_seconds: rule.windowSeconds,
         })
         .single();
-      if (error) throw failure("rate limit", error, status);
-      const row = data as { hits: number; reset_seconds: number };
-      return { hits: row.hits, resetSeconds: row.reset_seconds };
+      if (error) throw failure("session check", error, status);
+      const row = data as { workspace_exists: boolean; hits: number; reset_seconds: number };
+      return {
+        workspaceExists: row.workspace_exists,
+        count: { hits: row.hits, resetSeconds: row.reset_seconds },
+      };
     },
 
     async createSubscription(subscription, options) {
@@ -234,7 +249,7 @@ export function createSupabaseStore(client: SupabaseClient): SubscriptionStore {
       }
       if (
         row.outcome === "key_reused" || row.outcome === "in_flight" ||
-        row.outcome === "limit_reached"
+        row.outcome === "limit_reached" || row.outcome === "workspace_not_found"
       ) {
         return { outcome: row.outcome };
       }

@@ -59,18 +59,19 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.outp
 /** Validates the query string; a parameter given twice is an error, not a silent pick. */
 export function parseQuery<T extends z.ZodType>(schema: T, url: string): z.output<T> {
   const params = new URL(url).searchParams;
-  const query: Record<string, string> = {};
+  const query = new Map<string, string>();
   const repeated: FieldError[] = [];
   for (const [name, value] of params) {
-    if (name in query) {
+    if (query.has(name)) {
       repeated.push({
         field: echoedKey(name),
         message: `${echoedKey(name)} is given more than once.`,
       });
     }
-    query[name] = value;
+    query.set(name, value);
   }
-  const result = schema.safeParse(query);
+  // Own properties only: a parameter named toString or __proto__ is just an unknown parameter.
+  const result = schema.safeParse(Object.fromEntries(query));
   const details = [...repeated, ...(result.success ? [] : fieldErrors(result.error))];
   if (details.length > 0) throw invalid("query", details);
   return result.data as z.output<T>;

@@ -76,6 +76,8 @@ export const createSubscription: Route = {
           `A workspace can have at most ${deps.maxSubscriptionsPerWorkspace} webhook subscriptions.`,
           { limit: deps.maxSubscriptionsPerWorkspace },
         );
+      case "workspace_not_found":
+        throw new ApiError(403, "forbidden", "This credential's workspace does not exist.");
     }
     return c.json({ data: subscriptionWithSecret(created.record, created.secret) }, 201, {
       // Relative, because the function cannot know the public host it is reached through.

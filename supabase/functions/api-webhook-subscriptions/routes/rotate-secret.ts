@@ -16,7 +16,7 @@ export const rotateSecret: Route = {
     operationId: "rotateWebhookSubscriptionSecret",
     summary: "Rotate a webhook subscription's secret",
     description:
-      "Issues a new secret, returned only here. For 24 hours deliveries are signed with both the new and the previous secret, so receivers can switch without losing any.",
+      "Issues a new secret, returned only here. For 24 hours deliveries are signed with both the new and the previous secret, so receivers can switch without losing any. Only one previous secret is kept: rotating again within those 24 hours ends the older one at once.",
     scopes: ["webhooks:write"],
     pathId: true,
     success: {
