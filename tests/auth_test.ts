@@ -157,3 +157,65 @@ Deno.test("the database keeps only a SHA-256 hash of each token, never the token
   assert.equal(row.token_prefix, token.slice(0, 9), "only 4 of the 43 random characters");
   assert.match(token, /^wtos_[A-Za-z0-9_-]{43}$/, "prefix plus 256 random bits");
 });
+
+// A token that created recently skips the separate authentication round trip on its next create;
+// the create itself authenticates it again in the database, so none of this has a grace window.
+
+Deno.test("a token revoked right after it created is refused on its very next create", async () => {
+  const { token, tokenId, workspaceId } = await newToken();
+  assert.equal((await createSubscription(token, CONTRACT_EXAMPLE)).status, 201);
+  await sql("update public.api_tokens set revoked_at = now() where id = $1", [tokenId]);
+  for (const body of [CONTRACT_EXAMPLE, { target_url: "nope" }]) {
+    const response = await createSubscription(token, body);
+    assert.equal(response.status, 401, JSON.stringify(body));
+    assert.equal((await errorOf(response)).error, "unauthorized");
+  }
+  assert.equal(await subscriptionCount(workspaceId), 1);
+});
+
+Deno.test("a token that expires right after it created is refused on its very next create", async () => {
+  const { token, tokenId, workspaceId } = await newToken();
+  assert.equal((await createSubscription(token, CONTRACT_EXAMPLE)).status, 201);
+  await sql("update public.api_tokens set expires_at = now() - interval '1 second' where id = $1", [
+    tokenId,
+  ]);
+  const response = await createSubscription(token, CONTRACT_EXAMPLE);
+  assert.equal(response.status, 401);
+  await response.body?.cancel();
+  assert.equal(await subscriptionCount(workspaceId), 1);
+});
+
+Deno.test("a token whose scopes are narrowed right after it created gets a 403 at once", async () => {
+  const { token, tokenId, workspaceId } = await newToken();
+  assert.equal((await createSubscription(token, CONTRACT_EXAMPLE)).status, 201);
+  await sql("update public.api_tokens set scopes = '{webhooks:read}' where id = $1", [tokenId]);
+  for (const body of [CONTRACT_EXAMPLE, { target_url: "nope" }]) {
+    const response = await createSubscription(token, body);
+    assert.equal(response.status, 403, JSON.stringify(body));
+    assert.equal((await errorOf(response)).missing_scope, "webhooks:write");
+  }
+  await sql("update public.api_tokens set scopes = '{webhooks:write}' where id = $1", [tokenId]);
+  const noRead = await createSubscription(token, CONTRACT_EXAMPLE);
+  assert.equal(noRead.status, 403);
+  assert.equal((await errorOf(noRead)).missing_scope, "webhooks:read");
+  assert.equal(await subscriptionCount(workspaceId), 1);
+});
+
+Deno.test("every create is counted once against the write limit, whichever way it ends", async () => {
+  const { token } = await newToken();
+  const remaining = async (body: unknown, status: number) => {
+    const response = await createSubscription(token, body);
+    assert.equal(response.status, status);
+    await response.body?.cancel();
+    return Number(response.headers.get("ratelimit-remaining"));
+  };
+  const first = await remaining(CONTRACT_EXAMPLE, 201);
+  assert.equal(first, 59);
+  assert.equal(await remaining(CONTRACT_EXAMPLE, 201), 58);
+  assert.equal(await remaining({ target_url: "nope" }, 400), 57);
+  assert.equal(
+    await remaining({ ...CONTRACT_EXAMPLE, target_url: "https://localhost/x" }, 400),
+    56,
+  );
+  assert.equal(await remaining(CONTRACT_EXAMPLE, 201), 55);
+});

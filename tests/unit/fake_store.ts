@@ -8,8 +8,10 @@ import type {
   RateLimitRule,
   RotatedSecret,
   SubscriptionChanges,
+  SubscriptionFields,
   SubscriptionRecord,
   SubscriptionStore,
+  TokenCreateOutcome,
 } from "../../supabase/functions/api-webhook-subscriptions/store.ts";
 
 type StoredSubscription = NewSubscription & SubscriptionRecord & {
@@ -60,6 +62,32 @@ export class FakeStore implements SubscriptionStore {
       ? null
       : this.hitRateLimit(`token:${token.id}:${rule.requestClass}`);
     return Promise.resolve({ token, count });
+  }
+
+  async createSubscriptionWithToken(
+    tokenHash: string,
+    rule: RateLimitRule,
+    subscription: SubscriptionFields,
+    options: { maxSubscriptions: number; idempotency?: IdempotencyClaim },
+  ): Promise<TokenCreateOutcome> {
+    if (this.failLookupWith) throw this.failLookupWith;
+    const token = this.tokens.get(tokenHash);
+    if (
+      !token || token.revokedAt ||
+      (token.expiresAt && token.expiresAt.getTime() <= this.now().getTime())
+    ) {
+      return { outcome: "invalid_token" };
+    }
+    const count = this.hitRateLimit(`token:${token.id}:write`);
+    if (count.hits > rule.maxHits) return { outcome: "rate_limited", token, count };
+    if (!["webhooks:read", "webhooks:write"].every((scope) => token.scopes.includes(scope))) {
+      return { outcome: "forbidden", token, count };
+    }
+    const created = await this.createSubscription(
+      { ...subscription, workspaceId: token.workspaceId },
+      options,
+    );
+    return { outcome: "checked", token, count, created };
   }
 
   createSubscription(

@@ -1,12 +1,11 @@
 import { Hono } from "hono";
+import type { Principal, RateLimits } from "./auth.ts";
 import {
-  authenticate,
-  type Principal,
-  rateLimited,
-  rateLimitHeaders,
-  type RateLimits,
-  requireScope,
-} from "./auth.ts";
+  authentication,
+  type DeferredAuthentication,
+  takeDeferredAuthentication,
+} from "./auth-middleware.ts";
+import { requireScope } from "./auth.ts";
 import { cors } from "./cors.ts";
 import { ApiError, errorBody, StoreUnavailableError } from "./errors.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
@@ -21,6 +20,7 @@ import { updateSubscription } from "./routes/update-subscription.ts";
 import type { SessionVerifier } from "./session.ts";
 import type { TargetPolicy } from "./target-policy.ts";
 import type { SubscriptionStore } from "./store.ts";
+import { RecentTokens } from "./token-cache.ts";
 
 export const FUNCTION_NAME = "api-webhook-subscriptions";
 export const RETRY_AFTER_SECONDS = 5;
@@ -49,8 +49,17 @@ export interface AppDependencies {
 }
 
 export type AppEnv = {
-  Variables: { requestId: string; principal: Principal; errorCause?: string };
+  Variables: {
+    requestId: string;
+    principal: Principal;
+    deferredAuthentication?: DeferredAuthentication;
+    errorCause?: string;
+  };
 };
+
+// How long a token that authenticated stays "recently seen" (see RecentTokens), and how many.
+const RECENT_TOKEN_SECONDS = 60;
+const RECENT_TOKENS_MAX = 10_000;
 
 export const jsonLog = (entry: LogEntry) => console.log(JSON.stringify(entry));
 
@@ -106,24 +115,12 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   // Otherwise /{id} would claim it and answer with /{id}'s methods.
   app.all("/openapi.json", methodNotAllowed(["GET"]));
 
-  // The contract: every request authenticates and checks webhooks:read before anything else, so
-  // even a 404 or 405 tells an anonymous caller nothing.
-  // Authentication and the rate limit cost one database round trip together.
-  app.use(async (c, next) => {
-    const requestClass = c.req.method === "GET" || c.req.method === "HEAD" ? "read" : "write";
-    const { principal, rateLimit } = await authenticate(
-      c.req.header("authorization"),
-      deps,
-      deps.clock(),
-      requestClass,
-    );
-    c.set("principal", principal);
-    if (rateLimit.exceeded) throw rateLimited(rateLimit);
-    // Set now, so every answer from here on carries them, errors included.
-    for (const [name, value] of Object.entries(rateLimitHeaders(rateLimit))) c.header(name, value);
-    requireScope(principal, "webhooks:read");
-    await next();
-  });
+  const recentTokens = new RecentTokens(RECENT_TOKEN_SECONDS * 1000, RECENT_TOKENS_MAX);
+  const collectionPath = `/${FUNCTION_NAME}`;
+  app.use(authentication(
+    { ...deps, recentTokens },
+    (c) => c.req.method === "POST" && c.req.path.replace(/\/$/, "") === collectionPath,
+  ));
 
   const methodsByPath = new Map<string, string[]>();
   for (const route of ROUTES) {
@@ -139,7 +136,17 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
 
   app.notFound((c) => c.json(errorBody("not_found", "There is no resource at this URL."), 404));
 
-  app.onError((error, c) => {
+  app.onError(async (thrown, c) => {
+    let error = thrown;
+    // A create that ended before its store call has not been authenticated yet: that comes first.
+    const deferred = takeDeferredAuthentication(c);
+    if (deferred) {
+      try {
+        await deferred.confirm();
+      } catch (authenticationError) {
+        error = authenticationError as Error;
+      }
+    }
     if (error instanceof ApiError) {
       return c.json(errorBody(error.code, error.message, error.extra), error.status as 400, {
         ...error.headers,

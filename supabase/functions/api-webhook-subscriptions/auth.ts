@@ -1,7 +1,15 @@
 import { API_TOKEN_PREFIX, hashApiToken, isWellFormedApiToken, type Scope } from "./api-token.ts";
 import { ApiError } from "./errors.ts";
 import type { SessionVerifier } from "./session.ts";
-import type { RateLimitCount, RateLimitRule, RequestClass, SubscriptionStore } from "./store.ts";
+import type {
+  CreateOutcome,
+  RateLimitCount,
+  RateLimitRule,
+  RequestClass,
+  SubscriptionStore,
+  TokenCreateOutcome,
+} from "./store.ts";
+import type { RecentTokens } from "./token-cache.ts";
 
 /** Who is calling: an API access token, or a dashboard user's Supabase Auth session. */
 export interface Principal {
@@ -22,6 +30,7 @@ export interface AuthDependencies {
   store: SubscriptionStore;
   verifySession: SessionVerifier;
   rateLimits: RateLimits;
+  recentTokens: RecentTokens;
 }
 
 export interface RateLimitStatus {
@@ -64,8 +73,32 @@ const invalidCredential = () =>
   unauthorized("The access token is invalid, expired or revoked.", true);
 
 export interface Authenticated {
+  deferred?: false;
   principal: Principal;
   rateLimit: RateLimitStatus;
+}
+
+/**
+ * A recently seen API token on a create: the create's own store call authenticates it
+ * (`createSubscriptionWithToken`), so the separate round trip is skipped. `principal` is what the
+ * token was recently; nothing is decided on it alone.
+ */
+export interface Deferred {
+  deferred: true;
+  principal: Principal;
+  tokenHash: string;
+  rule: RateLimitRule;
+}
+
+const BOTH_SCOPES = ["webhooks:read", "webhooks:write"];
+
+function tokenPrincipal(token: { id: string; workspaceId: string; scopes: readonly string[] }) {
+  return {
+    kind: "api_token" as const,
+    id: token.id,
+    workspaceId: token.workspaceId,
+    scopes: new Set(token.scopes),
+  };
 }
 
 async function apiTokenPrincipal(
@@ -73,23 +106,49 @@ async function apiTokenPrincipal(
   deps: AuthDependencies,
   now: Date,
   rule: RateLimitRule,
-): Promise<Authenticated> {
+  mayDefer: boolean,
+): Promise<Authenticated | Deferred> {
   if (!isWellFormedApiToken(token)) throw invalidCredential();
-  const found = await deps.store.authenticateApiToken(await hashApiToken(token), rule);
-  if (!found || found.count === null || found.token.revokedAt !== null) throw invalidCredential();
-  const { token: record } = found;
-  if (record.expiresAt !== null && record.expiresAt.getTime() <= now.getTime()) {
+  const tokenHash = await hashApiToken(token);
+  const recent = mayDefer ? deps.recentTokens.get(tokenHash, now) : undefined;
+  if (recent && BOTH_SCOPES.every((scope) => recent.scopes.includes(scope))) {
+    return { deferred: true, principal: tokenPrincipal(recent), tokenHash, rule };
+  }
+  const found = await deps.store.authenticateApiToken(tokenHash, rule);
+  if (!found || found.count === null || found.token.revokedAt !== null) {
+    deps.recentTokens.forget(tokenHash);
     throw invalidCredential();
   }
-  return {
-    principal: {
-      kind: "api_token",
-      id: record.id,
-      workspaceId: record.workspaceId,
-      scopes: new Set(record.scopes),
-    },
-    rateLimit: statusOf(rule, found.count),
+  const { token: record } = found;
+  if (record.expiresAt !== null && record.expiresAt.getTime() <= now.getTime()) {
+    deps.recentTokens.forget(tokenHash);
+    throw invalidCredential();
+  }
+  deps.recentTokens.remember(tokenHash, record, now);
+  return { principal: tokenPrincipal(record), rateLimit: statusOf(rule, found.count) };
+}
+
+/**
+ * The verdict of a deferred create's store call, as `authenticate` would have given it: throws the
+ * same 401 for a dead token, and otherwise returns who the token is now and its rate-limit count.
+ * The caller admits it (429, then scopes) exactly as for a separate authentication.
+ */
+export function settleDeferred(
+  deferred: Deferred,
+  result: TokenCreateOutcome,
+  deps: Pick<AuthDependencies, "recentTokens">,
+  now: Date,
+): Authenticated & { created: CreateOutcome | null } {
+  if (result.outcome === "invalid_token") {
+    deps.recentTokens.forget(deferred.tokenHash);
+    throw invalidCredential();
+  }
+  deps.recentTokens.remember(deferred.tokenHash, result.token, now);
+  const settled = {
+    principal: tokenPrincipal(result.token),
+    rateLimit: statusOf(deferred.rule, result.count),
   };
+  return { ...settled, created: result.outcome === "checked" ? result.created : null };
 }
 
 async function sessionPrincipal(
@@ -137,7 +196,8 @@ export async function authenticate(
   deps: AuthDependencies,
   now: Date,
   requestClass: RequestClass,
-): Promise<Authenticated> {
+  options: { mayDefer?: boolean } = {},
+): Promise<Authenticated | Deferred> {
   if (!authorization) {
     throw unauthorized("Send an API access token as 'Authorization: Bearer <token>'.", false);
   }
@@ -148,7 +208,7 @@ export async function authenticate(
   const credential = match[1];
   const rule = ruleFor(requestClass, deps.rateLimits);
   if (credential.startsWith(API_TOKEN_PREFIX)) {
-    return await apiTokenPrincipal(credential, deps, now, rule);
+    return await apiTokenPrincipal(credential, deps, now, rule, options.mayDefer ?? false);
   }
   if (credential.split(".").length === 3) {
     return await sessionPrincipal(credential, deps, now, rule);

@@ -70,6 +70,15 @@ export type CreateOutcome =
   | { outcome: "created" | "replayed"; record: SubscriptionRecord; secret: string }
   | { outcome: "key_reused" | "in_flight" | "limit_reached" | "workspace_not_found" };
 
+/** A subscription's fields, for a create whose workspace the store takes from the token. */
+export type SubscriptionFields = Omit<NewSubscription, "workspaceId">;
+
+export type TokenCreateOutcome =
+  | { outcome: "invalid_token" }
+  | { outcome: "rate_limited" | "forbidden"; token: ApiTokenRecord; count: RateLimitCount }
+  /** Every check passed, so the create ran; `created` is how it went. */
+  | { outcome: "checked"; token: ApiTokenRecord; count: RateLimitCount; created: CreateOutcome };
+
 export interface RotatedSecret {
   record: SubscriptionRecord;
   previousSecretExpiresAt: string;
@@ -106,6 +115,17 @@ export interface SubscriptionStore {
     subscription: NewSubscription,
     options: { maxSubscriptions: number; idempotency?: IdempotencyClaim },
   ): Promise<CreateOutcome>;
+  /**
+   * Authenticates an API token, counts the write against its rate limit, checks it holds
+   * webhooks:read and webhooks:write, and creates in its workspace: one round trip, one
+   * transaction. Nothing is created unless every check passes.
+   */
+  createSubscriptionWithToken(
+    tokenHash: string,
+    rule: RateLimitRule,
+    subscription: SubscriptionFields,
+    options: { maxSubscriptions: number; idempotency?: IdempotencyClaim },
+  ): Promise<TokenCreateOutcome>;
   listSubscriptions(
     workspaceId: string,
     query: ListQuery,
@@ -167,6 +187,28 @@ function toColumns(changes: SubscriptionChanges): Record<string, unknown> {
   if (changes.description !== undefined) columns.description = changes.description;
   if (changes.enabled !== undefined) columns.enabled = changes.enabled;
   return columns;
+}
+
+interface CreateRow {
+  outcome: string;
+  subscription: (SubscriptionRow & { secret: string }) | null;
+}
+
+function createOutcomeOf(row: CreateRow): CreateOutcome {
+  if ((row.outcome === "created" || row.outcome === "replayed") && row.subscription) {
+    return {
+      outcome: row.outcome,
+      record: toRecord(row.subscription),
+      secret: row.subscription.secret,
+    };
+  }
+  if (
+    row.outcome === "key_reused" || row.outcome === "in_flight" ||
+    row.outcome === "limit_reached" || row.outcome === "workspace_not_found"
+  ) {
+    return { outcome: row.outcome };
+  }
+  throw new Error(`subscription create: unexpected outcome ${row.outcome}`);
 }
 
 export function createSupabaseStore(client: SupabaseClient): SubscriptionStore {
@@ -236,24 +278,48 @@ export function createSupabaseStore(client: SupabaseClient): SubscriptionStore {
         })
         .single();
       if (error) throw failure("subscription create", error, status);
-      const row = data as {
-        outcome: string;
-        subscription: (SubscriptionRow & { secret: string }) | null;
+      return createOutcomeOf(data as CreateRow);
+    },
+
+    async createSubscriptionWithToken(tokenHash, rule, subscription, options) {
+      const { data, error, status } = await client
+        .rpc("create_webhook_subscription_with_token", {
+          token_hash: tokenHash,
+          max_hits: rule.maxHits,
+          window_seconds: rule.windowSeconds,
+          target_url: subscription.targetUrl,
+          event_types: subscription.eventTypes,
+          description: subscription.description,
+          secret: subscription.secret,
+          max_subscriptions: options.maxSubscriptions,
+          idempotency_key: options.idempotency?.key ?? null,
+          request_hash: options.idempotency?.requestHash ?? null,
+        })
+        .single();
+      if (error) throw failure("subscription create", error, status);
+      const row = data as CreateRow & {
+        token_id: string | null;
+        workspace_id: string;
+        scopes: string[];
+        expires_at: string | null;
+        hits: number;
+        reset_seconds: number;
       };
-      if ((row.outcome === "created" || row.outcome === "replayed") && row.subscription) {
-        return {
-          outcome: row.outcome,
-          record: toRecord(row.subscription),
-          secret: row.subscription.secret,
-        };
+      if (row.outcome === "invalid_token" || row.token_id === null) {
+        return { outcome: "invalid_token" };
       }
-      if (
-        row.outcome === "key_reused" || row.outcome === "in_flight" ||
-        row.outcome === "limit_reached" || row.outcome === "workspace_not_found"
-      ) {
-        return { outcome: row.outcome };
+      const token: ApiTokenRecord = {
+        id: row.token_id,
+        workspaceId: row.workspace_id,
+        scopes: row.scopes,
+        expiresAt: row.expires_at ? new Date(row.expires_at) : null,
+        revokedAt: null,
+      };
+      const count = { hits: row.hits, resetSeconds: row.reset_seconds };
+      if (row.outcome === "rate_limited" || row.outcome === "forbidden") {
+        return { outcome: row.outcome, token, count };
       }
-      throw new Error(`subscription create: unexpected outcome ${row.outcome}`);
+      return { outcome: "checked", token, count, created: createOutcomeOf(row) };
     },
 
     async listSubscriptions(workspaceId, query) {

@@ -1,8 +1,9 @@
+import { takeDeferredAuthentication } from "../auth-middleware.ts";
 import { readJsonBody } from "../body.ts";
 import { assertDeliverable } from "../target-policy.ts";
 import { ApiError, invalidRequest } from "../errors.ts";
 import { generateSigningSecret, toHex } from "../random.ts";
-import type { NewSubscription } from "../store.ts";
+import type { SubscriptionFields } from "../store.ts";
 import { AUTHENTICATED_ERRORS, FUNCTION_PATH, type Route } from "../route.ts";
 import {
   createdSubscriptionSchema,
@@ -40,20 +41,33 @@ export const createSubscription: Route = {
     const idempotencyKey = idempotencyKeyOf(c.req.header("idempotency-key"));
     const body = parseBody(createSubscriptionBodySchema, await readJsonBody(c.req.raw));
     await assertDeliverable(body.target_url, deps.targetPolicy);
-    const subscription = {
-      workspaceId: c.get("principal").workspaceId,
+    const subscription: SubscriptionFields = {
       targetUrl: body.target_url,
       eventTypes: body.event_types,
       description: body.description ?? null,
       secret: generateSigningSecret(deps.random),
     };
-    const created = await deps.store.createSubscription(subscription, {
+    const options = {
       maxSubscriptions: deps.maxSubscriptionsPerWorkspace,
       idempotency: idempotencyKey === undefined ? undefined : {
         key: idempotencyKey,
         requestHash: await requestHash(subscription),
       },
-    });
+    };
+    const deferred = takeDeferredAuthentication(c);
+    const created = deferred
+      ? deferred.settle(
+        await deps.store.createSubscriptionWithToken(
+          deferred.tokenHash,
+          deferred.rule,
+          subscription,
+          options,
+        ),
+      )
+      : await deps.store.createSubscription(
+        { ...subscription, workspaceId: c.get("principal").workspaceId },
+        options,
+      );
     switch (created.outcome) {
       case "in_flight":
         throw new ApiError(
@@ -100,7 +114,7 @@ function idempotencyKeyOf(header: string | undefined): string | undefined {
 }
 
 /** What "the same request" means for a replay: the same validated fields (not the secret). */
-async function requestHash(subscription: NewSubscription): Promise<string> {
+async function requestHash(subscription: SubscriptionFields): Promise<string> {
   const canonical = JSON.stringify([
     subscription.targetUrl,
     subscription.eventTypes,
