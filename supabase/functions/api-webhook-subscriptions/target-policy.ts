@@ -1,5 +1,7 @@
-import ipaddr from "ipaddr.js";
 import { invalidRequest } from "./errors.ts";
+import { isIpLiteral, isPublicAddress } from "./ip-address.ts";
+
+export { isPublicAddress };
 
 /**
  * Where deliveries may go. The URL we store is called later from inside our network, so in
@@ -39,21 +41,6 @@ export function refusalMessage(reason: TargetRefusal): string {
   return MESSAGES[reason];
 }
 
-const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR("2000::/3");
-
-/**
- * Public means globally routable unicast. ipaddr.js's ranges cover the special-purpose registries;
- * every range other than "unicast" is refused, so embedded-IPv4 forms (mapped, compatible, NAT64,
- * 6to4, Teredo) and anything it calls reserved are out without a list of our own.
- */
-export function isPublicAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  const parsed = ipaddr.parse(address);
-  // IANA allocates public IPv6 only from 2000::/3; ipaddr.js calls much of the rest "unicast".
-  if (parsed.kind() === "ipv6" && !(parsed as ipaddr.IPv6).match(GLOBAL_UNICAST_V6)) return false;
-  return parsed.range() === "unicast";
-}
-
 function bareHost(hostname: string): string {
   const host = hostname.toLowerCase().replace(/\.$/, "");
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
@@ -69,9 +56,12 @@ export async function refuseTarget(url: URL, policy: TargetPolicy): Promise<Targ
   if (policy.mode === "permissive") return null;
   if (url.protocol !== "https:") return "scheme_not_allowed";
   const host = bareHost(url.hostname);
-  if (ipaddr.isValid(host) && !isPublicAddress(host)) return "private_address";
+  // An IP literal is judged as an address, never resolved: one that is not a public address in
+  // strict form (WHATWG has already made a URL's IPv4 host dotted decimal) is refused.
+  const literal = isIpLiteral(host);
+  if (literal && !isPublicAddress(host)) return "private_address";
   if (policy.ownHosts.includes(host)) return "own_host";
-  if (ipaddr.isValid(host)) return null;
+  if (literal) return null;
   if (isReservedName(host)) return "reserved_hostname";
   let addresses: string[];
   try {
