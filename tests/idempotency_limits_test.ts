@@ -252,3 +252,30 @@ Deno.test("finished rate-limit windows of credentials that stopped calling are c
   const left = await sql("select 1 from public.rate_limit_counters where bucket = $1", [bucket]);
   assert.equal(left.length, 0);
 });
+
+Deno.test("the cap's counter follows every way rows come and go, and a workspace can still be deleted", async () => {
+  const { token, workspaceId } = await newToken();
+  const count = async () =>
+    Number(
+      (await sql<{ subscription_count: number }>(
+        "select subscription_count from public.workspaces where id = $1",
+        [workspaceId],
+      ))[0]?.subscription_count,
+    );
+  const a = await call(token, "POST", "", CONTRACT_EXAMPLE);
+  await call(token, "POST", "", CONTRACT_EXAMPLE);
+  assert.equal(await count(), 2);
+  assert.equal((await call(token, "DELETE", `/${a.body.data.id}`)).status, 204);
+  assert.equal(await count(), 1);
+  // Written directly, as the dashboard or an operator might: the counter still agrees.
+  await sql(
+    `insert into public.webhook_subscriptions (workspace_id, target_url, event_types, secret)
+     values ($1, 'https://example.com/direct', '{deal.created}', repeat('a', 64))`,
+    [workspaceId],
+  );
+  assert.equal(await count(), 2);
+  assert.equal(await count(), await subscriptionCount(workspaceId));
+
+  await sql("delete from public.workspaces where id = $1", [workspaceId]);
+  assert.equal(await subscriptionCount(workspaceId), 0);
+});

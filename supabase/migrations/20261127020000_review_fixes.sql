@@ -1,9 +1,10 @@
--- Fixes from the security review of the hardening migration:
+-- Fixes from the security review of the hardening migration, and a cheaper create:
 --   * an idempotent replay answers with the subscription as it is now, not a stored snapshot, so no
 --     secret is kept outside webhook_subscriptions and a rotated-away secret is never handed out;
 --   * a dashboard session whose workspace does not exist gets a clear answer instead of a 500;
 --   * expired idempotency keys and finished rate-limit windows are cleaned up globally, not only
---     when the same workspace or credential comes back.
+--     when the same workspace or credential comes back;
+--   * the workspace cap reads a counter kept by a trigger instead of counting rows on every create.
 
 -- The key now points at its subscription; deleting the subscription deletes the key with it.
 alter table public.idempotency_keys
@@ -24,6 +25,42 @@ create index idempotency_keys_subscription_id_idx on public.idempotency_keys (su
 
 create index rate_limit_counters_window_start_idx on public.rate_limit_counters (window_start);
 
+-- The workspace cap, without counting rows on every create: a counter kept by a trigger, so it is
+-- right whichever way rows come and go (API, dashboard, SQL, cascades).
+alter table public.workspaces
+  add column subscription_count integer not null default 0 check (subscription_count >= 0);
+
+update public.workspaces as w
+   set subscription_count = (
+     select count(*) from public.webhook_subscriptions as s where s.workspace_id = w.id
+   );
+
+create or replace function private.count_workspace_subscriptions()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if tg_op in ('DELETE', 'UPDATE') then
+    update public.workspaces as w
+       set subscription_count = w.subscription_count - 1
+     where w.id = old.workspace_id;
+  end if;
+  if tg_op in ('INSERT', 'UPDATE') then
+    update public.workspaces as w
+       set subscription_count = w.subscription_count + 1
+     where w.id = new.workspace_id;
+  end if;
+  return null;
+end
+$$;
+
+revoke execute on function private.count_workspace_subscriptions() from public;
+
+create trigger webhook_subscriptions_count
+  after insert or delete or update of workspace_id on public.webhook_subscriptions
+  for each row execute function private.count_workspace_subscriptions();
+
 -- Work on rows other transactions hold would only wait; cleanup takes what is free, a batch at a time.
 create or replace function private.delete_expired_idempotency_keys()
 returns void
@@ -42,6 +79,8 @@ $$;
 revoke execute on function private.delete_expired_idempotency_keys() from public;
 grant execute on function private.delete_expired_idempotency_keys() to service_role;
 
+-- Also cheaper than before: the common case (the window's row exists) is one UPDATE, without the
+-- speculative insertion INSERT ... ON CONFLICT makes every time.
 create or replace function private.hit_rate_limit(
   bucket text,
   max_hits integer,
@@ -57,11 +96,17 @@ declare
     floor(extract(epoch from clock_timestamp()) / window_seconds) * window_seconds
   );
 begin
-  insert into public.rate_limit_counters as c (bucket, window_start, hits)
-  values (hit_rate_limit.bucket, current_window, 1)
-  on conflict on constraint rate_limit_counters_pkey
-    do update set hits = c.hits + 1
+  update public.rate_limit_counters as c
+     set hits = c.hits + 1
+   where c.bucket = hit_rate_limit.bucket and c.window_start = current_window
   returning c.hits into hits;
+  if not found then
+    insert into public.rate_limit_counters as c (bucket, window_start, hits)
+    values (hit_rate_limit.bucket, current_window, 1)
+    on conflict on constraint rate_limit_counters_pkey
+      do update set hits = c.hits + 1
+    returning c.hits into hits;
+  end if;
   reset_seconds := ceil(extract(epoch from current_window + make_interval(secs => window_seconds)
     - clock_timestamp()))::integer;
   if hits = 1 then
@@ -117,20 +162,27 @@ as $$
 declare
   existing public.idempotency_keys;
   created public.webhook_subscriptions;
+  current_count integer;
 begin
-  -- Holds the workspace (as the foreign key would) so it cannot be deleted under this insert.
-  perform from public.workspaces as w where w.id = owner_workspace_id for key share;
+  -- A twin request still in its transaction holds this lock: answer at once instead of waiting.
+  -- Taken first, and never waited for, so it cannot deadlock with the row lock below.
+  if idempotency_key is not null
+     and not pg_try_advisory_xact_lock(hashtext(owner_workspace_id::text), hashtext(idempotency_key)) then
+    return query select 'in_flight', null::jsonb;
+    return;
+  end if;
+
+  -- Locks the workspace's row: creates in one workspace take turns, so the cap holds under
+  -- concurrency, and the workspace cannot be deleted under this insert.
+  select w.subscription_count into current_count
+    from public.workspaces as w where w.id = owner_workspace_id
+     for no key update;
   if not found then
     return query select 'workspace_not_found', null::jsonb;
     return;
   end if;
 
   if idempotency_key is not null then
-    -- A twin request still in its transaction holds this lock: answer at once instead of waiting.
-    if not pg_try_advisory_xact_lock(hashtext(owner_workspace_id::text), hashtext(idempotency_key)) then
-      return query select 'in_flight', null::jsonb;
-      return;
-    end if;
     perform private.delete_expired_idempotency_keys();
     select * into existing from public.idempotency_keys as k
      where k.workspace_id = owner_workspace_id and k.key = idempotency_key
@@ -149,10 +201,7 @@ begin
      where k.workspace_id = owner_workspace_id and k.key = idempotency_key;
   end if;
 
-  -- Creates in one workspace take turns, so the cap holds under concurrency.
-  perform pg_advisory_xact_lock(hashtext('webhook_subscriptions'), hashtext(owner_workspace_id::text));
-  if (select count(*) from public.webhook_subscriptions as s
-       where s.workspace_id = owner_workspace_id) >= max_subscriptions then
+  if current_count >= max_subscriptions then
     return query select 'limit_reached', null::jsonb;
     return;
   end if;
