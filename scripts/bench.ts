@@ -145,13 +145,17 @@ const stack = await startStack({
 const frame = serveScript(FRAME_ENTRY, framePort, {});
 
 try {
-  const floorWorkspace = crypto.randomUUID();
-  await serviceClient(stack.apiUrl, stack.serviceRoleKey).from("workspaces").insert({
-    id: floorWorkspace,
-    name: "bench floor",
-  });
+  // The floor's inserts are spread over as many fresh workspaces as the function's, so both meet
+  // the same per-workspace locking (the cap's counter row).
+  const floorWorkspaces = async (count: number) => {
+    const ids = Array.from({ length: count }, () => crypto.randomUUID());
+    const { error } = await serviceClient(stack.apiUrl, stack.serviceRoleKey).from("workspaces")
+      .insert(ids.map((id) => ({ id, name: "bench floor" })));
+    if (error) throw new Error(`floor workspaces: ${error.message}`);
+    return ids;
+  };
   const floorBody = JSON.stringify({
-    workspace_id: floorWorkspace,
+    workspace_id: "{{workspace}}",
     target_url: "https://example.com/wundertre/webhook/{{n}}",
     event_types: ["contact.created", "contact.tag_added"],
     description: "Sync new leads to internal CRM",
@@ -172,6 +176,7 @@ try {
           Prefer: "return=representation",
         },
         body: floorBody,
+        workspaces: await floorWorkspaces(TOKENS_PER_ROUND),
       }];
     }
     if (variant === "frame") {

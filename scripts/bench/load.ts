@@ -14,6 +14,8 @@ export interface LoadSpec {
   count: number;
   /** Bearer tokens to rotate through (request n uses tokens[n % length]), when given. */
   tokens?: string[];
+  /** Workspace ids for `{{workspace}}` in the body, rotated the same way. */
+  workspaces?: string[];
 }
 
 export interface LoadResult {
@@ -44,7 +46,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       const response = await fetch(spec.url, {
         method: spec.method,
         headers,
-        body: spec.body?.replaceAll("{{n}}", String(n)),
+        body: spec.body?.replaceAll("{{n}}", String(n)).replaceAll(
+          "{{workspace}}",
+          spec.workspaces?.[n % spec.workspaces.length] ?? "",
+        ),
       });
       await response.arrayBuffer();
       latencies.push(performance.now() - sent);
