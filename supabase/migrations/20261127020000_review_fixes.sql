@@ -4,7 +4,8 @@
 --   * a dashboard session whose workspace does not exist gets a clear answer instead of a 500;
 --   * expired idempotency keys and finished rate-limit windows are cleaned up globally, not only
 --     when the same workspace or credential comes back;
---   * the workspace cap reads a counter kept by a trigger instead of counting rows on every create.
+--   * the workspace cap reads a counter kept by a trigger instead of counting rows on every create,
+--     and the rate-limit counters are unlogged.
 
 -- The key now points at its subscription; deleting the subscription deletes the key with it.
 alter table public.idempotency_keys
@@ -24,6 +25,10 @@ alter table public.idempotency_keys
 create index idempotency_keys_subscription_id_idx on public.idempotency_keys (subscription_id);
 
 create index rate_limit_counters_window_start_idx on public.rate_limit_counters (window_start);
+
+-- Every request writes a counter; they need no crash safety (a crash only restarts the windows),
+-- so they skip the write-ahead log.
+alter table public.rate_limit_counters set unlogged;
 
 -- The workspace cap, without counting rows on every create: a counter kept by a trigger, so it is
 -- right whichever way rows come and go (API, dashboard, SQL, cascades).

@@ -1,4 +1,5 @@
 import { type RandomSource, toHex } from "./random.ts";
+import { sha256 } from "./sha256.ts";
 
 /**
  * API access tokens are opaque: a recognisable prefix (so secret scanners and humans can tell what
@@ -12,7 +13,8 @@ export function generateApiToken(random: RandomSource): string {
   const bytes = random(32);
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
-  const base64url = btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  const base64url = btoa(binary).replaceAll("+", "-").replaceAll("/", "_")
+    .replace(/=+$/, "");
   return API_TOKEN_PREFIX + base64url;
 }
 
@@ -20,9 +22,9 @@ export function isWellFormedApiToken(token: string): boolean {
   return API_TOKEN_PATTERN.test(token);
 }
 
-export async function hashApiToken(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return toHex(new Uint8Array(digest));
+/** The lowercase hex SHA-256 of the token: what the database stores and looks up. */
+export function hashApiToken(token: string): string {
+  return toHex(sha256(token));
 }
 
 export const SCOPES = ["webhooks:read", "webhooks:write"] as const;

@@ -109,7 +109,7 @@ async function apiTokenPrincipal(
   mayDefer: boolean,
 ): Promise<Authenticated | Deferred> {
   if (!isWellFormedApiToken(token)) throw invalidCredential();
-  const tokenHash = await hashApiToken(token);
+  const tokenHash = hashApiToken(token);
   const recent = mayDefer ? deps.recentTokens.get(tokenHash, now) : undefined;
   if (recent && BOTH_SCOPES.every((scope) => recent.scopes.includes(scope))) {
     return { deferred: true, principal: tokenPrincipal(recent), tokenHash, rule };

@@ -3,6 +3,7 @@ import { readJsonBody } from "../body.ts";
 import { assertDeliverable } from "../target-policy.ts";
 import { ApiError, invalidRequest } from "../errors.ts";
 import { generateSigningSecret, toHex } from "../random.ts";
+import { sha256 } from "../sha256.ts";
 import type { SubscriptionFields } from "../store.ts";
 import { AUTHENTICATED_ERRORS, FUNCTION_PATH, type Route } from "../route.ts";
 import {
@@ -26,7 +27,8 @@ export const createSubscription: Route = {
     body: createSubscriptionBodySchema,
     success: {
       status: 201,
-      description: "The subscription, with the secret that signs its deliveries.",
+      description:
+        "The subscription, with the secret that signs its deliveries.",
       schema: envelope(createdSubscriptionSchema),
       headers: {
         Location: "The new subscription's path.",
@@ -39,7 +41,10 @@ export const createSubscription: Route = {
   },
   handler: (deps) => async (c) => {
     const idempotencyKey = idempotencyKeyOf(c.req.header("idempotency-key"));
-    const body = parseBody(createSubscriptionBodySchema, await readJsonBody(c.req.raw));
+    const body = parseBody(
+      createSubscriptionBodySchema,
+      await readJsonBody(c.req.raw),
+    );
     await assertDeliverable(body.target_url, deps.targetPolicy);
     const subscription: SubscriptionFields = {
       targetUrl: body.target_url,
@@ -51,7 +56,7 @@ export const createSubscription: Route = {
       maxSubscriptions: deps.maxSubscriptionsPerWorkspace,
       idempotency: idempotencyKey === undefined ? undefined : {
         key: idempotencyKey,
-        requestHash: await requestHash(subscription),
+        requestHash: requestHash(subscription),
       },
     };
     const deferred = takeDeferredAuthentication(c);
@@ -91,14 +96,24 @@ export const createSubscription: Route = {
           { limit: deps.maxSubscriptionsPerWorkspace },
         );
       case "workspace_not_found":
-        throw new ApiError(403, "forbidden", "This credential's workspace does not exist.");
+        throw new ApiError(
+          403,
+          "forbidden",
+          "This credential's workspace does not exist.",
+        );
     }
-    return c.json({ data: subscriptionWithSecret(created.record, created.secret) }, 201, {
-      // Relative, because the function cannot know the public host it is reached through.
-      "Location": `${FUNCTION_PATH}/${created.record.id}`,
-      "Cache-Control": "no-store",
-      ...(created.outcome === "replayed" ? { "Idempotent-Replayed": "true" } : {}),
-    });
+    return c.json(
+      { data: subscriptionWithSecret(created.record, created.secret) },
+      201,
+      {
+        // Relative, because the function cannot know the public host it is reached through.
+        "Location": `${FUNCTION_PATH}/${created.record.id}`,
+        "Cache-Control": "no-store",
+        ...(created.outcome === "replayed"
+          ? { "Idempotent-Replayed": "true" }
+          : {}),
+      },
+    );
   },
 };
 
@@ -114,13 +129,11 @@ function idempotencyKeyOf(header: string | undefined): string | undefined {
 }
 
 /** What "the same request" means for a replay: the same validated fields (not the secret). */
-async function requestHash(subscription: SubscriptionFields): Promise<string> {
+function requestHash(subscription: SubscriptionFields): string {
   const canonical = JSON.stringify([
     subscription.targetUrl,
     subscription.eventTypes,
     subscription.description,
   ]);
-  return toHex(
-    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical))),
-  );
+  return toHex(sha256(canonical));
 }
