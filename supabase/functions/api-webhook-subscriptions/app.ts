@@ -86,8 +86,9 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     const started = performance.now();
     const requestId = crypto.randomUUID();
     c.set("requestId", requestId);
-    await next();
+    // Headers set before the response exists cost nothing; after, Hono copies the response.
     c.header("X-Request-Id", requestId);
+    await next();
     // Unset when authentication itself failed.
     const principal = c.get("principal") as Principal | undefined;
     deps.log({

@@ -37,11 +37,12 @@ export function cors(allowedOrigins: readonly string[]): MiddlewareHandler {
       }
       return c.body(null, 204, headers);
     }
-    await next();
+    // Set before the response exists, so every answer (errors too) carries them at no copy.
     c.header("Vary", "Origin", { append: true });
     if (isAllowed) {
       c.header("Access-Control-Allow-Origin", origin);
       c.header("Access-Control-Expose-Headers", EXPOSED_HEADERS);
     }
+    await next();
   };
 }
