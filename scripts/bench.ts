@@ -6,6 +6,7 @@
  *   floor     the same insert made directly against PostgREST through the gateway (service role)
  *   function  POST /functions/v1/api-webhook-subscriptions with a valid API token
  *   frame     a bare Deno.serve answering a canned 201 through the same gateway
+ *   rpc-frame (reference) a bare Deno.serve making the function's one hot-path database call
  * and prints ratios (function/floor), which compare from run to run; plus cold start against a
  * bare Deno.serve script, and the first-request penalty.
  */
@@ -38,6 +39,8 @@ const TOKENS_PER_ROUND = 100; // spreads inserts over workspaces of realistic si
 
 const FUNCTION_ENTRY = join(PROJECT_ROOT, "supabase/functions/api-webhook-subscriptions/index.ts");
 const FRAME_ENTRY = join(PROJECT_ROOT, "scripts/bench/frame.ts");
+const FRAME_DB_ENTRY = join(PROJECT_ROOT, "scripts/bench/frame-db.ts");
+const FRAME_RPC_ENTRY = join(PROJECT_ROOT, "scripts/bench/frame-rpc.ts");
 const LOAD_ENTRY = join(PROJECT_ROOT, "scripts/bench/load.ts");
 const BODY = JSON.stringify({
   target_url: "https://example.com/wundertre/webhook/{{n}}",
@@ -132,6 +135,7 @@ const UNLIMITED = {
 
 const dns = await startDnsServer(DNS_RECORDS);
 const framePort = freePort();
+const rpcFramePort = freePort();
 const stack = await startStack({
   stateDir: await Deno.makeTempDir({ prefix: "wundertreos-bench-" }),
   ports: {},
@@ -139,10 +143,17 @@ const stack = await startStack({
   ephemeral: true,
   targetPolicy: "strict",
   targetDnsServer: `127.0.0.1:${dns.port}`,
-  extraFunctions: { "bench-frame": `http://127.0.0.1:${framePort}` },
+  extraFunctions: {
+    "bench-frame": `http://127.0.0.1:${framePort}`,
+    "bench-rpc-frame": `http://127.0.0.1:${rpcFramePort}`,
+  },
   functionEnv: UNLIMITED,
 });
 const frame = serveScript(FRAME_ENTRY, framePort, {});
+const rpcFrame = serveScript(FRAME_RPC_ENTRY, rpcFramePort, {
+  SUPABASE_URL: stack.apiUrl,
+  SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+});
 
 try {
   // The floor's inserts are spread over as many fresh workspaces as the function's, so both meet
@@ -193,15 +204,19 @@ try {
     return [{
       ...common,
       count,
-      url: stack.functionUrl,
+      url: variant === "rpc-frame"
+        ? `${stack.apiUrl}/functions/v1/bench-rpc-frame`
+        : stack.functionUrl,
       headers: { Authorization: `Bearer ${roundTokens[0]}`, "Content-Type": "application/json" },
       body: BODY,
       tokens: roundTokens,
     }];
   };
 
-  const variants = ["floor", "function", "frame"];
-  const results: Record<string, LoadResult[]> = { floor: [], function: [], frame: [] };
+  const variants = ["floor", "function", "frame", "rpc-frame"];
+  const results: Record<string, LoadResult[]> = Object.fromEntries(
+    variants.map((variant) => [variant, []]),
+  );
   console.log("warming up…");
   for (const variant of variants) for (const spec of await specFor(variant, 500)) await load(spec);
   for (let round = 0; round < ROUNDS; round++) {
@@ -242,12 +257,15 @@ try {
   });
   const functionCold = [];
   const bareCold = [];
+  const bareDbCold = [];
   for (let i = 0; i < COLD_STARTS; i++) {
     functionCold.push(await coldStart(FUNCTION_ENTRY, functionEnv, request));
     bareCold.push(await coldStart(FRAME_ENTRY, {}, request));
+    bareDbCold.push(await coldStart(FRAME_DB_ENTRY, functionEnv, request));
   }
   const fnCold = median(functionCold.map((c) => c.toFirst201));
   const bare = median(bareCold.map((c) => c.toFirst201));
+  const bareDb = median(bareDbCold.map((c) => c.toFirst201));
   const firstRequest = median(functionCold.map((c) => c.first));
   const laterRequests = median(functionCold.map((c) => c.later));
 
@@ -277,14 +295,22 @@ ${
 function/floor throughput  ${(summary.function.rps / summary.floor.rps).toFixed(2)}  (goal >= 0.60)
 function/floor p50         ${(summary.function.p50 / summary.floor.p50).toFixed(2)}  (goal <= 1.70)
 function/frame throughput  ${(summary.function.rps / summary.frame.rps).toFixed(2)}
+  reference: rpc-frame (bare Deno.serve, the hot path's one database call, plain fetch, no checks)
+  rpc-frame/floor throughput ${
+    (summary["rpc-frame"].rps / summary.floor.rps).toFixed(2)
+  }, function/rpc-frame ${(summary.function.rps / summary["rpc-frame"].rps).toFixed(2)}
 cold start, spawn to first 201: function ${fnCold.toFixed(0)} ms, bare Deno.serve ${
     bare.toFixed(0)
   } ms, ratio ${(fnCold / bare).toFixed(2)}  (goal <= 1.50)
+  reference: bare Deno.serve making the same two database calls with plain fetch ${
+    bareDb.toFixed(0)
+  } ms, ratio ${(bareDb / bare).toFixed(2)}; function/that ${(fnCold / bareDb).toFixed(2)}
 first-request penalty: ${(firstRequest - laterRequests).toFixed(1)} ms (first ${
     firstRequest.toFixed(1)
   } ms, then median ${laterRequests.toFixed(1)} ms)`);
 } finally {
   await frame.stop();
+  await rpcFrame.stop();
   await stack.stop();
   await dns.close();
 }

@@ -79,15 +79,22 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
  * A port nothing listens on now. `taken` holds ports already promised to something that has not
  * bound them yet (the OS would happily hand the same one out again).
  */
+// Below Linux's ephemeral range (32768-60999), so a port we pick is never also the source port of
+// an outgoing connection: a client polling a not-yet-listening port could otherwise connect to itself.
+const PORT_RANGE = { first: 20_000, last: 32_000 };
+
 export function freePort(taken: Set<number> = new Set()): number {
   while (true) {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const { port } = listener.addr as Deno.NetAddr;
-    listener.close();
-    if (!taken.has(port)) {
-      taken.add(port);
-      return port;
+    const port = PORT_RANGE.first +
+      Math.floor(Math.random() * (PORT_RANGE.last - PORT_RANGE.first + 1));
+    if (taken.has(port)) continue;
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+    } catch {
+      continue; // in use
     }
+    taken.add(port);
+    return port;
   }
 }
 
