@@ -27,8 +27,7 @@ export const createSubscription: Route = {
     body: createSubscriptionBodySchema,
     success: {
       status: 201,
-      description:
-        "The subscription, with the secret that signs its deliveries.",
+      description: "The subscription, with the secret that signs its deliveries.",
       schema: envelope(createdSubscriptionSchema),
       headers: {
         Location: "The new subscription's path.",
@@ -109,9 +108,7 @@ export const createSubscription: Route = {
         // Relative, because the function cannot know the public host it is reached through.
         "Location": `${FUNCTION_PATH}/${created.record.id}`,
         "Cache-Control": "no-store",
-        ...(created.outcome === "replayed"
-          ? { "Idempotent-Replayed": "true" }
-          : {}),
+        ...(created.outcome === "replayed" ? { "Idempotent-Replayed": "true" } : {}),
       },
     );
   },
