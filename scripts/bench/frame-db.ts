@@ -3,23 +3,10 @@
  * first create (look the token up, then create) with plain fetch and no library. The gap between
  * it and the bare frame is what the database round trips cost, which no import diet can remove.
  */
-const url = Deno.env.get("SUPABASE_URL")!;
-const key = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY")!;
-const headers = {
-  apikey: key,
-  Authorization: `Bearer ${key}`,
-  "Content-Type": "application/json",
-  Accept: "application/vnd.pgrst.object+json",
-};
-const hex = (bytes: Uint8Array) =>
-  Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+import { hex, rpc } from "./rest.ts";
 
-async function rpc(name: string, args: unknown) {
-  const response = await fetch(`${url}/rest/v1/rpc/${name}`, {
-    method: "POST",
-    headers,
-    body: JSON.stringify(args),
-  });
+async function call(name: string, args: unknown) {
+  const response = await rpc(name, args);
   if (!response.ok) throw new Error(`${name}: ${response.status}`);
   return await response.json();
 }
@@ -28,13 +15,13 @@ Deno.serve(async (request) => {
   const body = await request.json();
   const token = request.headers.get("authorization")!.slice("Bearer ".length);
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  const auth = await rpc("authenticate_api_token", {
+  const auth = await call("authenticate_api_token", {
     token_hash: hex(new Uint8Array(digest)),
     request_class: "write",
     max_hits: 999_999_999,
     window_seconds: 60,
   });
-  const created = await rpc("create_webhook_subscription", {
+  const created = await call("create_webhook_subscription", {
     owner_workspace_id: auth.workspace_id,
     target_url: body.target_url,
     event_types: body.event_types,

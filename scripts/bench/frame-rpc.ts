@@ -5,34 +5,20 @@
  * it and the floor is the architecture's (a second hop, authentication and counting in Postgres).
  */
 import { hashApiToken } from "../../supabase/functions/api-webhook-subscriptions/api-token.ts";
-
-const url = Deno.env.get("SUPABASE_URL")!;
-const key = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY")!;
-const headers = {
-  apikey: key,
-  Authorization: `Bearer ${key}`,
-  "Content-Type": "application/json",
-  Accept: "application/vnd.pgrst.object+json",
-};
-const hex = (bytes: Uint8Array) =>
-  Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+import { hex, rpc } from "./rest.ts";
 
 Deno.serve(async (request) => {
   const body = await request.json();
   const token = request.headers.get("authorization")!.slice("Bearer ".length);
-  const response = await fetch(`${url}/rest/v1/rpc/create_webhook_subscription_with_token`, {
-    method: "POST",
-    headers,
-    body: JSON.stringify({
-      token_hash: hashApiToken(token),
-      max_hits: 999_999_999,
-      window_seconds: 60,
-      target_url: body.target_url,
-      event_types: body.event_types,
-      description: body.description,
-      secret: hex(crypto.getRandomValues(new Uint8Array(32))),
-      max_subscriptions: 999_999_999,
-    }),
+  const response = await rpc("create_webhook_subscription_with_token", {
+    token_hash: hashApiToken(token),
+    max_hits: 999_999_999,
+    window_seconds: 60,
+    target_url: body.target_url,
+    event_types: body.event_types,
+    description: body.description,
+    secret: hex(crypto.getRandomValues(new Uint8Array(32))),
+    max_subscriptions: 999_999_999,
   });
   const created = await response.json();
   return Response.json({ data: created.subscription }, { status: response.ok ? 201 : 500 });

@@ -30,30 +30,24 @@ security invoker
 set search_path = ''
 as $$
 declare
-  token public.api_tokens;
-  counted_hits integer;
-  counted_reset integer;
+  token record;
   created record;
 begin
-  select * into token from public.api_tokens as t
-   where t.token_hash = create_webhook_subscription_with_token.token_hash;
-  if not found or token.revoked_at is not null
-     or (token.expires_at is not null and token.expires_at <= now()) then
+  -- The same lookup and count as a separate authentication; a dead token is not counted.
+  select * into token from public.authenticate_api_token(token_hash, 'write', max_hits, window_seconds);
+  if not found or token.hits is null then
     return query select 'invalid_token', null::jsonb, null::uuid, null::uuid, null::text[],
       null::timestamptz, null::integer, null::integer;
     return;
   end if;
-
-  select r.hits, r.reset_seconds into counted_hits, counted_reset
-    from private.hit_rate_limit('token:' || token.id || ':write', max_hits, window_seconds) as r;
-  if counted_hits > max_hits then
+  if token.hits > max_hits then
     return query select 'rate_limited', null::jsonb, token.id, token.workspace_id, token.scopes,
-      token.expires_at, counted_hits, counted_reset;
+      token.expires_at, token.hits, token.reset_seconds;
     return;
   end if;
   if not token.scopes @> array['webhooks:read', 'webhooks:write'] then
     return query select 'forbidden', null::jsonb, token.id, token.workspace_id, token.scopes,
-      token.expires_at, counted_hits, counted_reset;
+      token.expires_at, token.hits, token.reset_seconds;
     return;
   end if;
 
@@ -62,7 +56,7 @@ begin
     idempotency_key, request_hash
   );
   return query select created.outcome, created.subscription, token.id, token.workspace_id,
-    token.scopes, token.expires_at, counted_hits, counted_reset;
+    token.scopes, token.expires_at, token.hits, token.reset_seconds;
 end
 $$;
 

@@ -189,6 +189,22 @@ function toColumns(changes: SubscriptionChanges): Record<string, unknown> {
   return columns;
 }
 
+/** The arguments both create RPCs share. */
+function createArguments(
+  subscription: SubscriptionFields,
+  options: { maxSubscriptions: number; idempotency?: IdempotencyClaim },
+) {
+  return {
+    target_url: subscription.targetUrl,
+    event_types: subscription.eventTypes,
+    description: subscription.description,
+    secret: subscription.secret,
+    max_subscriptions: options.maxSubscriptions,
+    idempotency_key: options.idempotency?.key ?? null,
+    request_hash: options.idempotency?.requestHash ?? null,
+  };
+}
+
 interface CreateRow {
   outcome: string;
   subscription: (SubscriptionRow & { secret: string }) | null;
@@ -268,13 +284,7 @@ export function createSupabaseStore(client: SupabaseClient): SubscriptionStore {
       const { data, error, status } = await client
         .rpc("create_webhook_subscription", {
           owner_workspace_id: subscription.workspaceId,
-          target_url: subscription.targetUrl,
-          event_types: subscription.eventTypes,
-          description: subscription.description,
-          secret: subscription.secret,
-          max_subscriptions: options.maxSubscriptions,
-          idempotency_key: options.idempotency?.key ?? null,
-          request_hash: options.idempotency?.requestHash ?? null,
+          ...createArguments(subscription, options),
         })
         .single();
       if (error) throw failure("subscription create", error, status);
@@ -287,13 +297,7 @@ export function createSupabaseStore(client: SupabaseClient): SubscriptionStore {
           token_hash: tokenHash,
           max_hits: rule.maxHits,
           window_seconds: rule.windowSeconds,
-          target_url: subscription.targetUrl,
-          event_types: subscription.eventTypes,
-          description: subscription.description,
-          secret: subscription.secret,
-          max_subscriptions: options.maxSubscriptions,
-          idempotency_key: options.idempotency?.key ?? null,
-          request_hash: options.idempotency?.requestHash ?? null,
+          ...createArguments(subscription, options),
         })
         .single();
       if (error) throw failure("subscription create", error, status);
