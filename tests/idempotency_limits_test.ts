@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import pg from "pg";
 import {
   apiFetch,
   CONTRACT_EXAMPLE,
@@ -63,6 +64,23 @@ Deno.test("Idempotency-Keys are scoped to the workspace", async () => {
   const fromB = await (await createWithKey(b.token, "shared-key")).json();
   assert.notEqual(fromA.data.id, fromB.data.id);
   assert.notEqual(fromA.data.secret, fromB.data.secret);
+});
+
+Deno.test("a replay is only for the credential that made the request, not another token of the workspace", async () => {
+  const owner = await newToken();
+  const colleague = await newToken({ workspaceId: owner.workspaceId });
+  const key = crypto.randomUUID();
+  const original = await createWithKey(owner.token, key);
+  assert.equal(original.status, 201);
+  const secret = (await original.json()).data.secret;
+
+  const other = await createWithKey(colleague.token, key);
+  assert.equal(other.status, 422);
+  const body = await other.json();
+  assert.equal(body.error, "idempotency_key_reused");
+  assert.ok(!JSON.stringify(body).includes(secret));
+  assert.equal(await subscriptionCount(owner.workspaceId), 1);
+  assert.equal((await createWithKey(owner.token, key)).headers.get("idempotent-replayed"), "true");
 });
 
 Deno.test("concurrent creates with one Idempotency-Key make exactly one row", async () => {
@@ -278,4 +296,36 @@ Deno.test("the cap's counter follows every way rows come and go, and a workspace
 
   await sql("delete from public.workspaces where id = $1", [workspaceId]);
   assert.equal(await subscriptionCount(workspaceId), 0);
+});
+
+Deno.test("a create replacing an expired key and a delete of that key's subscription do not deadlock", async () => {
+  const owner = await newToken();
+  const colleague = await newToken({ workspaceId: owner.workspaceId });
+  const key = crypto.randomUUID();
+  const first = (await (await createWithKey(owner.token, key)).json()).data;
+  await sql(
+    "update public.idempotency_keys set expires_at = now() - interval '1 second' where key = $1",
+    [key],
+  );
+  // A third transaction holds the workspace's row, as a concurrent create would, so that both
+  // requests below are under way together when it lets go.
+  const holder = new pg.Client({ connectionString: stack.databaseUrl });
+  await holder.connect();
+  try {
+    await holder.query("begin");
+    await holder.query("select 1 from public.workspaces where id = $1 for no key update", [
+      owner.workspaceId,
+    ]);
+    const create = createWithKey(owner.token, key, { ...CONTRACT_EXAMPLE, description: "Again" });
+    const remove = call(colleague.token, "DELETE", `/${first.id}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await holder.query("commit");
+    const [created, removed] = await Promise.all([create, remove]);
+    assert.equal(created.status, 201);
+    await created.body?.cancel();
+    assert.equal(removed.status, 204);
+  } finally {
+    await holder.end();
+  }
+  assert.equal(await subscriptionCount(owner.workspaceId), 1);
 });

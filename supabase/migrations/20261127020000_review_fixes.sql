@@ -56,14 +56,21 @@ begin
        set subscription_count = w.subscription_count + 1
      where w.id = new.workspace_id;
   end if;
-  return null;
+  return case tg_op when 'DELETE' then old else new end;
 end
 $$;
 
 revoke execute on function private.count_workspace_subscriptions() from public;
 
-create trigger webhook_subscriptions_count
-  after insert or delete or update of workspace_id on public.webhook_subscriptions
+-- A delete counts down BEFORE the row goes, so it takes the workspace's row lock before the cascade
+-- to the subscription's idempotency key: the same order a create takes them in (workspace, then
+-- key), which is what keeps the two from deadlocking.
+create trigger webhook_subscriptions_count_down
+  before delete on public.webhook_subscriptions
+  for each row execute function private.count_workspace_subscriptions();
+
+create trigger webhook_subscriptions_count_up
+  after insert or update of workspace_id on public.webhook_subscriptions
   for each row execute function private.count_workspace_subscriptions();
 
 -- Work on rows other transactions hold would only wait; cleanup takes what is free, a batch at a time.

@@ -25,6 +25,7 @@ async function setup(options: { expiresAt?: Date } = {}) {
     revokedAt: null,
   });
   const logs: LogEntry[] = [];
+  const resolved: string[] = [];
   const app = createApp({
     store,
     verifySession: () => Promise.resolve(null),
@@ -33,7 +34,12 @@ async function setup(options: { expiresAt?: Date } = {}) {
     targetPolicy: {
       mode: "strict",
       ownHosts: [],
-      resolver: { resolve: () => Promise.resolve(["93.184.215.14"]) },
+      resolver: {
+        resolve: (hostname) => {
+          resolved.push(hostname);
+          return Promise.resolve(["93.184.215.14"]);
+        },
+      },
     },
     rateLimits: { readsPerWindow: 100, writesPerWindow: 3, windowSeconds: 60 },
     maxSubscriptionsPerWorkspace: 100,
@@ -47,7 +53,7 @@ async function setup(options: { expiresAt?: Date } = {}) {
       headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
-  return { app, store, token, logs, post };
+  return { app, store, token, logs, post, resolved };
 }
 
 const EXAMPLE = {
@@ -125,4 +131,71 @@ Deno.test("unit: one log line per request with route, status, workspace and toke
     assert.equal(typeof entry.duration_ms, "number");
     assert.ok(!JSON.stringify(entry).includes(token));
   }
+});
+
+// A create by a token seen recently authenticates inside its one store call (deferred).
+
+const tokenOf = (store: FakeStore) => [...store.tokens.values()][0];
+
+Deno.test("unit: a token's next create is one store call that authenticates, counts and creates", async () => {
+  const { post, store } = await setup();
+  assert.equal((await post(EXAMPLE)).status, 201);
+  assert.deepEqual(store.calls, { authenticateApiToken: 1, createSubscription: 1 });
+  const second = await post(EXAMPLE);
+  assert.equal(second.status, 201);
+  assert.equal(second.headers.get("ratelimit-remaining"), "1");
+  assert.deepEqual(store.calls, {
+    authenticateApiToken: 1,
+    createSubscription: 1,
+    createSubscriptionWithToken: 1,
+  });
+});
+
+Deno.test("unit: a path the create route does not match is authenticated before it answers", async () => {
+  const { app, post, store, token } = await setup();
+  assert.equal((await post(EXAMPLE)).status, 201);
+  tokenOf(store).revokedAt = NOW;
+  for (const path of ["/api-webhook-subscriptions//", "/api-webhook-subscriptions/%2F"]) {
+    const response = await app.request(path, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify(EXAMPLE),
+    });
+    assert.equal(response.status, 401, path);
+  }
+  assert.equal(store.subscriptions.length, 1);
+});
+
+Deno.test("unit: a throttled token stops being deferred, so its 429s cost no DNS lookups", async () => {
+  const { post, resolved } = await setup(); // 3 writes a minute
+  const statuses = [];
+  for (let i = 0; i < 8; i++) {
+    const response = await post({ ...EXAMPLE, target_url: `https://h${i}.example.com/hook` });
+    statuses.push(response.status);
+  }
+  assert.deepEqual(statuses, [201, 201, 201, 429, 429, 429, 429, 429]);
+  // The fourth was deferred (its token had just been seen) and learned of its 429 from the store.
+  assert.deepEqual(resolved, [
+    "h0.example.com",
+    "h1.example.com",
+    "h2.example.com",
+    "h3.example.com",
+  ]);
+});
+
+Deno.test("unit: when the one store call fails, the request is still authenticated and counted", async () => {
+  const { post, store } = await setup();
+  assert.equal((await post(EXAMPLE)).status, 201);
+  tokenOf(store).revokedAt = NOW;
+  store.failTokenCreateWith = new Error("deadlock detected");
+  const revoked = await post(EXAMPLE);
+  assert.equal(revoked.status, 401);
+
+  tokenOf(store).revokedAt = null;
+  const live = await post(EXAMPLE);
+  assert.equal(live.status, 201, "the separate way, as the token was forgotten");
+  store.failTokenCreateWith = new Error("deadlock detected");
+  const failed = await post(EXAMPLE);
+  assert.equal(failed.status, 500);
+  assert.equal(failed.headers.get("ratelimit-remaining"), "0", "counted the separate way");
 });

@@ -25,6 +25,14 @@ export class FakeStore implements SubscriptionStore {
   subscriptions: StoredSubscription[] = [];
   failInsertWith: Error | null = null;
   failLookupWith: Error | null = null;
+  /** Makes the one-round-trip create fail, as a deadlock or a bug in it would. */
+  failTokenCreateWith: Error | null = null;
+  /** How often each authenticating or creating method was called. */
+  calls: Record<string, number> = {};
+
+  private called(method: string) {
+    this.calls[method] = (this.calls[method] ?? 0) + 1;
+  }
 
   constructor(private readonly now: () => Date) {}
 
@@ -55,6 +63,7 @@ export class FakeStore implements SubscriptionStore {
   }
 
   authenticateApiToken(tokenHash: string, rule: RateLimitRule) {
+    this.called("authenticateApiToken");
     if (this.failLookupWith) return Promise.reject(this.failLookupWith);
     const token: ApiTokenRecord | undefined = this.tokens.get(tokenHash);
     if (!token) return Promise.resolve(null);
@@ -70,6 +79,8 @@ export class FakeStore implements SubscriptionStore {
     subscription: SubscriptionFields,
     options: { maxSubscriptions: number; idempotency?: IdempotencyClaim },
   ): Promise<TokenCreateOutcome> {
+    this.called("createSubscriptionWithToken");
+    if (this.failTokenCreateWith) throw this.failTokenCreateWith;
     if (this.failLookupWith) throw this.failLookupWith;
     const token = this.tokens.get(tokenHash);
     if (
@@ -83,7 +94,7 @@ export class FakeStore implements SubscriptionStore {
     if (!["webhooks:read", "webhooks:write"].every((scope) => token.scopes.includes(scope))) {
       return { outcome: "forbidden", token, count };
     }
-    const created = await this.createSubscription(
+    const created = await this.createWithinTransaction(
       { ...subscription, workspaceId: token.workspaceId },
       options,
     );
@@ -91,6 +102,14 @@ export class FakeStore implements SubscriptionStore {
   }
 
   createSubscription(
+    subscription: NewSubscription,
+    options: { maxSubscriptions: number; idempotency?: IdempotencyClaim },
+  ): Promise<CreateOutcome> {
+    this.called("createSubscription");
+    return this.createWithinTransaction(subscription, options);
+  }
+
+  private createWithinTransaction(
     subscription: NewSubscription,
     options: { maxSubscriptions: number; idempotency?: IdempotencyClaim },
   ): Promise<CreateOutcome> {

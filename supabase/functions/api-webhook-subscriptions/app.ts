@@ -120,7 +120,8 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const collectionPath = `/${FUNCTION_NAME}`;
   app.use(authentication(
     { ...deps, recentTokens },
-    (c) => c.req.method === "POST" && c.req.path.replace(/\/$/, "") === collectionPath,
+    // Exactly the path the create route matches; anything else is authenticated the separate way.
+    (c) => c.req.method === "POST" && c.req.path === collectionPath,
   ));
 
   const methodsByPath = new Map<string, string[]>();

@@ -67,6 +67,8 @@ export function authentication(
       },
     });
     await next();
+    // Whatever answered without taking it (none should): authenticate before that answer goes out.
+    await takeDeferredAuthentication(c)?.confirm();
   };
 }
 

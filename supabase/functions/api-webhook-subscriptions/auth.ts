@@ -124,8 +124,11 @@ async function apiTokenPrincipal(
     deps.recentTokens.forget(tokenHash);
     throw invalidCredential();
   }
-  deps.recentTokens.remember(tokenHash, record, now);
-  return { principal: tokenPrincipal(record), rateLimit: statusOf(rule, found.count) };
+  const rateLimit = statusOf(rule, found.count);
+  // A throttled token takes the separate way, so its 429 comes before any other work.
+  if (rateLimit.exceeded) deps.recentTokens.forget(tokenHash);
+  else deps.recentTokens.remember(tokenHash, record, now);
+  return { principal: tokenPrincipal(record), rateLimit };
 }
 
 /**
@@ -143,7 +146,10 @@ export function settleDeferred(
     deps.recentTokens.forget(deferred.tokenHash);
     throw invalidCredential();
   }
-  deps.recentTokens.remember(deferred.tokenHash, result.token, now);
+  if (result.outcome === "checked") {
+    deps.recentTokens.remember(deferred.tokenHash, result.token, now);
+  } // Throttled or narrowed: its next requests take the separate way, which stops them first.
+  else deps.recentTokens.forget(deferred.tokenHash);
   const settled = {
     principal: tokenPrincipal(result.token),
     rateLimit: statusOf(deferred.rule, result.count),

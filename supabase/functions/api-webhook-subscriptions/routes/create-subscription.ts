@@ -1,10 +1,13 @@
-import { takeDeferredAuthentication } from "../auth-middleware.ts";
+import type { Context } from "hono";
+import type { AppDependencies, AppEnv } from "../app.ts";
+import type { Principal } from "../auth.ts";
+import { type DeferredAuthentication, takeDeferredAuthentication } from "../auth-middleware.ts";
 import { readJsonBody } from "../body.ts";
 import { assertDeliverable } from "../target-policy.ts";
-import { ApiError, invalidRequest } from "../errors.ts";
+import { ApiError, invalidRequest, StoreUnavailableError } from "../errors.ts";
 import { generateSigningSecret, toHex } from "../random.ts";
 import { sha256 } from "../sha256.ts";
-import type { SubscriptionFields } from "../store.ts";
+import type { SubscriptionFields, SubscriptionStore, TokenCreateOutcome } from "../store.ts";
 import { AUTHENTICATED_ERRORS, FUNCTION_PATH, type Route } from "../route.ts";
 import {
   createdSubscriptionSchema,
@@ -55,19 +58,12 @@ export const createSubscription: Route = {
       maxSubscriptions: deps.maxSubscriptionsPerWorkspace,
       idempotency: idempotencyKey === undefined ? undefined : {
         key: idempotencyKey,
-        requestHash: requestHash(subscription),
+        requestHash: requestHash(subscription, c.get("principal")),
       },
     };
-    const deferred = takeDeferredAuthentication(c);
+    const deferred = c.get("deferredAuthentication");
     const created = deferred
-      ? deferred.settle(
-        await deps.store.createSubscriptionWithToken(
-          deferred.tokenHash,
-          deferred.rule,
-          subscription,
-          options,
-        ),
-      )
+      ? deferred.settle(await createWithToken(c, deps, deferred, subscription, options))
       : await deps.store.createSubscription(
         { ...subscription, workspaceId: c.get("principal").workspaceId },
         options,
@@ -85,7 +81,7 @@ export const createSubscription: Route = {
         throw new ApiError(
           422,
           "idempotency_key_reused",
-          "This Idempotency-Key was used with a different request in the last 24 hours.",
+          "This Idempotency-Key was used in the last 24 hours with a different request or by another credential.",
         );
       case "limit_reached":
         throw new ApiError(
@@ -114,6 +110,34 @@ export const createSubscription: Route = {
   },
 };
 
+/**
+ * The create that authenticates itself. Its verdict settles the request's authentication. If it
+ * fails for any reason but an unreachable database, the authentication is left for onError to do
+ * the separate way, so a dead token still gets its 401 and the request is still counted.
+ */
+async function createWithToken(
+  c: Context<AppEnv>,
+  deps: AppDependencies,
+  deferred: DeferredAuthentication,
+  subscription: SubscriptionFields,
+  options: Parameters<SubscriptionStore["createSubscriptionWithToken"]>[3],
+): Promise<TokenCreateOutcome> {
+  try {
+    const result = await deps.store.createSubscriptionWithToken(
+      deferred.tokenHash,
+      deferred.rule,
+      subscription,
+      options,
+    );
+    takeDeferredAuthentication(c);
+    return result;
+  } catch (error) {
+    // Nothing can be confirmed while the database is down; the 503 tells nothing anyway.
+    if (error instanceof StoreUnavailableError) takeDeferredAuthentication(c);
+    throw error;
+  }
+}
+
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 function idempotencyKeyOf(header: string | undefined): string | undefined {
@@ -125,9 +149,15 @@ function idempotencyKeyOf(header: string | undefined): string | undefined {
   }]);
 }
 
-/** What "the same request" means for a replay: the same validated fields (not the secret). */
-function requestHash(subscription: SubscriptionFields): string {
+/**
+ * What "the same request" means for a replay: the same validated fields (not the secret) from the
+ * same credential. Another token of the workspace that learns a key and body gets a 422, not the
+ * subscription's current secret.
+ */
+function requestHash(subscription: SubscriptionFields, principal: Principal): string {
   const canonical = JSON.stringify([
+    principal.kind,
+    principal.id,
     subscription.targetUrl,
     subscription.eventTypes,
     subscription.description,
