@@ -7,13 +7,13 @@
 import { join } from "node:path";
 import { DNS_RECORDS } from "../tests/helpers/dns-records.ts";
 import { startDnsServer } from "./local-stack/dns-server.ts";
-import { freePort } from "./local-stack/processes.ts";
+import { reservedPort } from "./local-stack/processes.ts";
 import { startStack } from "./local-stack/stack.ts";
 
 const stateDir = await Deno.makeTempDir({ prefix: "wundertreos-test-" });
 console.log(`Starting a throw-away stack in ${stateDir}`);
 // The browser test serves its page here; the function allows exactly this origin.
-const pagePort = freePort();
+const pagePort = reservedPort();
 const pageOrigin = `http://127.0.0.1:${pagePort}`;
 // Target URLs are checked as in production (strict), against a DNS server whose answers the
 // tests choose.

@@ -106,6 +106,17 @@ interface BrowserLog {
   pageErrors: string[];
 }
 
+/**
+ * DevTools events reach this process over a socket, possibly after the page has already seen the
+ * failure they describe: wait (a bounded time) until they are all in before comparing.
+ */
+async function eventually(ready: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 }
@@ -319,6 +330,9 @@ Deno.test("the same page on a disallowed origin is blocked by the browser", asyn
       assert.equal(preflight.headers["access-control-allow-headers"], undefined);
     }
     assert.deepEqual(log.responses.filter((r) => r.type !== "Preflight"), []);
+    const corsMessageCount = () =>
+      log.consoleErrors.filter((text) => text.includes("blocked by CORS policy")).length;
+    await eventually(() => log.failures.length >= 2 && corsMessageCount() >= 2);
     assert.deepEqual(log.failures, [
       {
         method: "POST",

@@ -81,21 +81,36 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
  */
 // Below Linux's ephemeral range (32768-60999), so a port we pick is never also the source port of
 // an outgoing connection: a client polling a not-yet-listening port could otherwise connect to itself.
-const PORT_RANGE = { first: 20_000, last: 32_000 };
+const PORT_RANGE = { first: 20_000, last: 31_999 };
+// Ports handed to another process to bind later come from their own range, which freePort never
+// uses, so no process's freePort can take one in the meantime.
+const RESERVED_RANGE = { first: 32_000, last: 32_767 };
+// Never the same port twice from one process, even if the first has not been bound yet.
+const issued = new Set<number>();
 
-export function freePort(taken: Set<number> = new Set()): number {
+function pick(range: { first: number; last: number }, taken: Set<number>): number {
   while (true) {
-    const port = PORT_RANGE.first +
-      Math.floor(Math.random() * (PORT_RANGE.last - PORT_RANGE.first + 1));
-    if (taken.has(port)) continue;
+    const port = range.first + Math.floor(Math.random() * (range.last - range.first + 1));
+    if (taken.has(port) || issued.has(port)) continue;
     try {
       Deno.listen({ hostname: "127.0.0.1", port }).close();
     } catch {
       continue; // in use
     }
     taken.add(port);
+    issued.add(port);
     return port;
   }
+}
+
+/** A port free now, for this process or a child it starts at once. */
+export function freePort(taken: Set<number> = new Set()): number {
+  return pick(PORT_RANGE, taken);
+}
+
+/** A port free now that another process will bind later (the browser test's page server). */
+export function reservedPort(): number {
+  return pick(RESERVED_RANGE, new Set());
 }
 
 export function isAlive(pid: number): boolean {
