@@ -1,10 +1,6 @@
 import { Hono } from "hono";
 import type { Principal, RateLimits } from "./auth.ts";
-import {
-  authentication,
-  type DeferredAuthentication,
-  takeDeferredAuthentication,
-} from "./auth-middleware.ts";
+import { authentication, type DeferredAuthentication } from "./auth-middleware.ts";
 import { requireScope } from "./auth.ts";
 import { cors } from "./cors.ts";
 import { ApiError, errorBody, StoreUnavailableError } from "./errors.ts";
@@ -138,17 +134,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
 
   app.notFound((c) => c.json(errorBody("not_found", "There is no resource at this URL."), 404));
 
-  app.onError(async (thrown, c) => {
-    let error = thrown;
-    // A create that ended before its store call has not been authenticated yet: that comes first.
-    const deferred = takeDeferredAuthentication(c);
-    if (deferred) {
-      try {
-        await deferred.confirm();
-      } catch (authenticationError) {
-        error = authenticationError as Error;
-      }
-    }
+  app.onError((error, c) => {
     if (error instanceof ApiError) {
       return c.json(errorBody(error.code, error.message, error.extra), error.status as 400, {
         ...error.headers,

@@ -67,8 +67,17 @@ export function authentication(
       },
     });
     await next();
-    // Whatever answered without taking it (none should): authenticate before that answer goes out.
-    await takeDeferredAuthentication(c)?.confirm();
+    // A create that ended before its store call (a 400, 413, 415, a refused target, a failed call),
+    // or anything else that answered without settling it: authenticate before that answer goes out.
+    // A 401, 429 or 403 from here replaces the answer, as it would have come first.
+    const unsettled = takeDeferredAuthentication(c);
+    if (!unsettled) return;
+    try {
+      await unsettled.confirm();
+    } catch (error) {
+      c.set("errorCause", undefined); // the cause of an answer that no longer goes out
+      throw error;
+    }
   };
 }
 

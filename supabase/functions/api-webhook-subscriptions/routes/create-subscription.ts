@@ -112,8 +112,8 @@ export const createSubscription: Route = {
 
 /**
  * The create that authenticates itself. Its verdict settles the request's authentication. If it
- * fails for any reason but an unreachable database, the authentication is left for onError to do
- * the separate way, so a dead token still gets its 401 and the request is still counted.
+ * fails for any reason but an unreachable database, the middleware authenticates the separate way,
+ * so a dead token still gets its 401 and the request is still counted.
  */
 async function createWithToken(
   c: Context<AppEnv>,
