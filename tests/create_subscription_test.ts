@@ -9,24 +9,14 @@ import {
   sql,
   stack,
   subscriptionCount,
+  type SubscriptionRow,
 } from "./helpers/stack.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RFC3339_UTC_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
-interface StoredSubscription {
-  workspace_id: string;
-  target_url: string;
-  event_types: string[];
-  description: string | null;
-  secret: string;
-  enabled: boolean;
-  created_at: Date;
-  [key: string]: unknown;
-}
-
-async function storedSubscription(id: string): Promise<StoredSubscription> {
-  const [row] = await sql<StoredSubscription>(
+async function storedSubscription(id: string): Promise<SubscriptionRow> {
+  const [row] = await sql<SubscriptionRow>(
     "select * from public.webhook_subscriptions where id = $1",
     [id],
   );

@@ -4,7 +4,14 @@
  * against the test stack.
  */
 import assert from "node:assert/strict";
-import { apiFetch, newToken, sql, stack, subscriptionCount } from "./helpers/stack.ts";
+import {
+  apiFetch,
+  newToken,
+  sql,
+  stack,
+  subscriptionCount,
+  type SubscriptionRow,
+} from "./helpers/stack.ts";
 import {
   App,
   NEW_CONTACT_EVENT,
@@ -51,16 +58,6 @@ async function responseErrorOf(call: Promise<unknown>) {
   assert.equal(error.name, "ResponseError", error.message);
   const { status, content, request } = JSON.parse(error.message);
   return { status: status as number, body: JSON.parse(content), url: request.url as string };
-}
-
-interface SubscriptionRow extends Record<string, unknown> {
-  id: string;
-  target_url: string;
-  event_types: string[];
-  description: string | null;
-  secret: string;
-  enabled: boolean;
-  created_at: Date;
 }
 
 const rowsOf = (workspaceId: string) =>

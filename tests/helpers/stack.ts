@@ -48,6 +48,18 @@ export async function sql<T extends Record<string, unknown>>(
   }
 }
 
+/** A row of public.webhook_subscriptions, as the tests read it with `sql`. */
+export interface SubscriptionRow extends Record<string, unknown> {
+  id: string;
+  workspace_id: string;
+  target_url: string;
+  event_types: string[];
+  description: string | null;
+  secret: string;
+  enabled: boolean;
+  created_at: Date;
+}
+
 export interface TestToken {
   token: string;
   tokenId: string;

@@ -19,7 +19,7 @@ const URL_FORBIDDEN = /[\u0000-\u0020\u007f-\u009f]/;
  * multicast, the deprecated site-local fec0::/10, and for IPv6 everything outside 2000::/3, the
  * only block IANA allocates for global unicast.
  */
-const NOT_PUBLIC_V4 = [
+export const NOT_PUBLIC_V4 = [
   "0.0.0.0/8",
   "10.0.0.0/8",
   "100.64.0.0/10",
@@ -39,7 +39,7 @@ const NOT_PUBLIC_V4 = [
   "224.0.0.0/4",
   "240.0.0.0/4",
 ];
-const NOT_PUBLIC_V6 = [
+export const NOT_PUBLIC_V6 = [
   "::/96", // unspecified, loopback, IPv4-compatible
   "::ffff:0:0/96", // IPv4-mapped
   "::ffff:0:0:0/96", // SIIT
