@@ -218,6 +218,49 @@ Deno.test("a workspace holds at most the configured number of subscriptions, eve
   assert.equal((await call(token, "POST", "", CONTRACT_EXAMPLE)).status, 422);
 });
 
+Deno.test("the cap holds under concurrency on the one-round-trip path too, and creates that waited re-check it", async () => {
+  const { token, workspaceId } = await newToken();
+  const cap = 30; // MAX_SUBSCRIPTIONS_PER_WORKSPACE of the test stack
+  // A first create makes the function remember the token, so the next ones go in one round trip.
+  assert.equal((await call(token, "POST", "", CONTRACT_EXAMPLE)).status, 201);
+  await sql(
+    `insert into public.webhook_subscriptions (workspace_id, target_url, event_types, secret)
+     select $1, 'https://example.com/hook', array['contact.created'], repeat('a', 64)
+       from generate_series(1, $2::integer)`,
+    [workspaceId, cap - 4],
+  );
+  // Every create below waits for the workspace's row, then finds room for only 3 of them.
+  const holder = new pg.Client({ connectionString: stack.databaseUrl });
+  await holder.connect();
+  let responses;
+  try {
+    await holder.query("begin");
+    await holder.query("select 1 from public.workspaces where id = $1 for no key update", [
+      workspaceId,
+    ]);
+    const pending = Array.from(
+      { length: 8 },
+      (_, i) => call(token, "POST", "", { ...CONTRACT_EXAMPLE, description: `#${i}` }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await holder.query("commit");
+    responses = await Promise.all(pending);
+  } finally {
+    await holder.end();
+  }
+  const statuses = responses.map((response) => response.status).sort();
+  assert.deepEqual(statuses, [201, 201, 201, 422, 422, 422, 422, 422]);
+  for (const refused of responses.filter((response) => response.status !== 201)) {
+    assert.equal(refused.body.error, "subscription_limit_reached");
+  }
+  assert.equal(await subscriptionCount(workspaceId), cap);
+  const [{ subscription_count }] = await sql<{ subscription_count: number }>(
+    "select subscription_count from public.workspaces where id = $1",
+    [workspaceId],
+  );
+  assert.equal(subscription_count, cap);
+});
+
 Deno.test("writes are rate limited per token with 429, Retry-After and RateLimit headers", async () => {
   const { token, workspaceId } = await newToken();
   const writes = 60; // RATE_LIMIT_WRITES_PER_MINUTE's default
