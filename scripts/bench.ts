@@ -50,7 +50,8 @@ const BODY = JSON.stringify({
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
 async function load(spec: LoadSpec): Promise<LoadResult> {
@@ -242,6 +243,19 @@ try {
     p50: median(results[variant].map((r) => r.p50Ms)),
     p99: median(results[variant].map((r) => r.p99Ms)),
   }]));
+  // Ratios are taken within each round, between runs minutes apart, and then their median: the
+  // machine's speed drifts between rounds (shared cores), and a ratio of medians from different
+  // rounds would carry that drift.
+  const roundRatios = (of: (result: LoadResult) => number, a: string, b: string) =>
+    results[a].map((result, round) => of(result) / of(results[b][round]));
+  const ratio = (of: (result: LoadResult) => number, a: string, b: string) => {
+    const perRound = roundRatios(of, a, b);
+    return `${median(perRound).toFixed(2)} (rounds: ${
+      perRound.map((r) => r.toFixed(2)).join(", ")
+    })`;
+  };
+  const rps = (result: LoadResult) => result.requestsPerSecond;
+  const p50 = (result: LoadResult) => result.p50Ms;
 
   const coldToken = (await tokens(stack, 1))[0];
   const functionEnv = {
@@ -292,13 +306,13 @@ ${
     ).join("\n")
   }
 
-function/floor throughput  ${(summary.function.rps / summary.floor.rps).toFixed(2)}  (goal >= 0.60)
-function/floor p50         ${(summary.function.p50 / summary.floor.p50).toFixed(2)}  (goal <= 1.70)
-function/frame throughput  ${(summary.function.rps / summary.frame.rps).toFixed(2)}
+ratios: the median of the rounds' own ratios
+function/floor throughput  ${ratio(rps, "function", "floor")}  (goal >= 0.60)
+function/floor p50         ${ratio(p50, "function", "floor")}  (goal <= 1.70)
+function/frame throughput  ${ratio(rps, "function", "frame")}
   reference: rpc-frame (bare Deno.serve, the hot path's one database call, plain fetch, no checks)
-  rpc-frame/floor throughput ${
-    (summary["rpc-frame"].rps / summary.floor.rps).toFixed(2)
-  }, function/rpc-frame ${(summary.function.rps / summary["rpc-frame"].rps).toFixed(2)}
+  rpc-frame/floor throughput ${ratio(rps, "rpc-frame", "floor")}
+  function/rpc-frame         ${ratio(rps, "function", "rpc-frame")}
 cold start, spawn to first 201: function ${fnCold.toFixed(0)} ms, bare Deno.serve ${
     bare.toFixed(0)
   } ms, ratio ${(fnCold / bare).toFixed(2)}  (goal <= 1.50)
