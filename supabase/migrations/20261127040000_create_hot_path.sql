@@ -54,8 +54,10 @@ begin
   scopes := token.scopes;
   expires_at := token.expires_at;
 
-  -- The same bucket and window as authenticate_api_token's 'write' class, so both paths share one
-  -- count. A window's first request goes through hit_rate_limit, which opens it and cleans up.
+  -- The same bucket and window as authenticate_api_token's 'write' class and hit_rate_limit, so
+  -- both paths share one count; a change to either must be made here too (auth_test checks that a
+  -- create's count and a separate authentication's follow on from each other). A window's first
+  -- request goes through hit_rate_limit, which opens it and cleans up.
   counter_bucket := 'token:' || token.id || ':write';
   current_window := to_timestamp(
     floor(extract(epoch from clock_timestamp()) / window_seconds) * window_seconds
