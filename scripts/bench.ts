@@ -1,5 +1,5 @@
 /**
- * deno task bench [--rounds 3] [--requests 10000] [--concurrency 16]
+ * deno task bench [--rounds 5] [--requests 10000] [--concurrency 16]
  *
  * Starts its own stack and measures, alternating the variants each round so that machine drift
  * hits them equally:
@@ -25,7 +25,7 @@ import type { LoadResult, LoadSpec } from "./bench/load.ts";
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "5" },
     requests: { type: "string", default: "10000" },
     concurrency: { type: "string", default: "16" },
     "cold-starts": { type: "string", default: "5" },
