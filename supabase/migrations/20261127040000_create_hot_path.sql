@@ -1,7 +1,7 @@
 -- The create-with-token call, flattened. Same signature, same outcomes and the same counting as
 -- 20261127030000, but the common case (a live token, a window already open, no idempotency key,
--- room under the cap) runs as four statements in one function instead of a dozen across four
--- nested functions: each nested call and statement costs Postgres catalog lookups, executor start-up
+-- room under the cap) runs three SQL statements in one function (find the token, count the write,
+-- insert) instead of about a dozen across four nested functions: each nested call and statement costs Postgres catalog lookups, executor start-up
 -- and memory contexts, which on this path weighed more than the work itself. Anything unusual falls
 -- back to the functions that already handle it (private.hit_rate_limit for a new window,
 -- public.create_webhook_subscription for an idempotency key, a full workspace or a missing one).
