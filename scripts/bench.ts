@@ -8,7 +8,9 @@
  *   frame     a bare Deno.serve answering a canned 201 through the same gateway
  *   rpc-frame (reference) a bare Deno.serve making the function's one hot-path database call
  * and prints ratios (function/floor), which compare from run to run; plus cold start against a
- * bare Deno.serve script, and the first-request penalty.
+ * bare Deno.serve script, and the first-request penalty. Two cold-start references split that
+ * ratio: a bare Deno.serve making the same database calls (frame-db), and the same after loading
+ * the libraries the function's shape requires (frame-libs).
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
@@ -40,6 +42,7 @@ const TOKENS_PER_ROUND = 100; // spreads inserts over workspaces of realistic si
 const FUNCTION_ENTRY = join(PROJECT_ROOT, "supabase/functions/api-webhook-subscriptions/index.ts");
 const FRAME_ENTRY = join(PROJECT_ROOT, "scripts/bench/frame.ts");
 const FRAME_DB_ENTRY = join(PROJECT_ROOT, "scripts/bench/frame-db.ts");
+const FRAME_LIBS_ENTRY = join(PROJECT_ROOT, "scripts/bench/frame-libs.ts");
 const FRAME_RPC_ENTRY = join(PROJECT_ROOT, "scripts/bench/frame-rpc.ts");
 const LOAD_ENTRY = join(PROJECT_ROOT, "scripts/bench/load.ts");
 const BODY = JSON.stringify({
@@ -272,14 +275,17 @@ try {
   const functionCold = [];
   const bareCold = [];
   const bareDbCold = [];
+  const bareLibsCold = [];
   for (let i = 0; i < COLD_STARTS; i++) {
     functionCold.push(await coldStart(FUNCTION_ENTRY, functionEnv, request));
     bareCold.push(await coldStart(FRAME_ENTRY, {}, request));
     bareDbCold.push(await coldStart(FRAME_DB_ENTRY, functionEnv, request));
+    bareLibsCold.push(await coldStart(FRAME_LIBS_ENTRY, functionEnv, request));
   }
   const fnCold = median(functionCold.map((c) => c.toFirst201));
   const bare = median(bareCold.map((c) => c.toFirst201));
   const bareDb = median(bareDbCold.map((c) => c.toFirst201));
+  const bareLibs = median(bareLibsCold.map((c) => c.toFirst201));
   const firstRequest = median(functionCold.map((c) => c.first));
   const laterRequests = median(functionCold.map((c) => c.later));
 
@@ -319,6 +325,9 @@ cold start, spawn to first 201: function ${fnCold.toFixed(0)} ms, bare Deno.serv
   reference: bare Deno.serve making the same two database calls with plain fetch ${
     bareDb.toFixed(0)
   } ms, ratio ${(bareDb / bare).toFixed(2)}; function/that ${(fnCold / bareDb).toFixed(2)}
+  reference: the same after loading the shape's libraries (supabase-js, zod, hono) ${
+    bareLibs.toFixed(0)
+  } ms, ratio ${(bareLibs / bare).toFixed(2)}; function/that ${(fnCold / bareLibs).toFixed(2)}
 first-request penalty: ${(firstRequest - laterRequests).toFixed(1)} ms (first ${
     firstRequest.toFixed(1)
   } ms, then median ${laterRequests.toFixed(1)} ms)`);
