@@ -1,5 +1,5 @@
 /**
- * A cold-start reference: a bare Deno.serve that makes the same database calls as the function's
+ * The reference: a bare Deno.serve that makes the same database calls as the function's
  * first create (look the token up, then create) with plain fetch and no library. The gap between
  * it and the bare frame is what the database round trips cost, which no import diet can remove.
  */
