@@ -13,7 +13,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { isPublicAddress } from "../supabase/functions/api-webhook-subscriptions/target-policy.ts";
+import { isPublicAddress } from "../supabase/functions/_shared/target-policy.ts";
 import { v4Host, v6EmbeddedOrSpecial, v6GlobalUnicast, v6Random } from "./hostile/addresses.ts";
 import {
   bigBody,

@@ -5,7 +5,7 @@ import {
   hashApiToken,
   type Scope,
 } from "../../supabase/functions/api-webhook-subscriptions/api-token.ts";
-import { cryptoRandom } from "../../supabase/functions/api-webhook-subscriptions/random.ts";
+import { cryptoRandom } from "../../supabase/functions/_shared/random.ts";
 
 export const DEMO_WORKSPACE_ID = "00000000-0000-4000-8000-000000000001";
 

@@ -26,6 +26,15 @@ export async function applyMigrations(client: pg.Client, migrationsDir: string):
     "select version from supabase_migrations.schema_migrations",
   );
   const applied = new Set(rows.map((row) => row.version));
+  const versions = new Set(files.map((file) => file.split("_")[0]));
+  const unknown = [...applied].filter((version) => !versions.has(version));
+  if (unknown.length > 0) {
+    throw new Error(
+      `this database has migrations that supabase/migrations no longer holds (${
+        unknown.join(", ")
+      }), so its schema is not the project's; start over with 'deno task start --fresh'`,
+    );
+  }
   const appliedNow = [];
   for (const file of files) {
     const [version, ...nameParts] = file.replace(/\.sql$/, "").split("_");

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { FUNCTION_NAME } from "../../supabase/functions/api-webhook-subscriptions/app.ts";
+import { FUNCTION_NAME } from "../../supabase/functions/api-webhook-subscriptions/app-env.ts";
 import { applyMigrations, applySeed, bootstrapPlatform } from "./database.ts";
 import { gatewayHandler } from "./gateway.ts";
 import {

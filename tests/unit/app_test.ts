@@ -1,23 +1,21 @@
 import assert from "node:assert/strict";
-import {
-  createApp,
-  type LogEntry,
-} from "../../supabase/functions/api-webhook-subscriptions/app.ts";
+import { StoreUnavailableError } from "../../supabase/functions/_shared/errors.ts";
+import type { LogEntry } from "../../supabase/functions/_shared/log.ts";
+import { cryptoRandom } from "../../supabase/functions/_shared/random.ts";
 import {
   generateApiToken,
   hashApiToken,
 } from "../../supabase/functions/api-webhook-subscriptions/api-token.ts";
-import { StoreUnavailableError } from "../../supabase/functions/api-webhook-subscriptions/errors.ts";
-import { cryptoRandom } from "../../supabase/functions/api-webhook-subscriptions/random.ts";
+import { createApp } from "../../supabase/functions/api-webhook-subscriptions/app.ts";
 import { FakeStore } from "./fake_store.ts";
 
 const NOW = new Date("2026-05-17T14:30:00.456Z");
 const WORKSPACE = "11111111-1111-4111-8111-111111111111";
 
-async function setup(options: { expiresAt?: Date } = {}) {
+function setup(options: { expiresAt?: Date } = {}) {
   const store = new FakeStore(() => NOW);
   const token = generateApiToken(cryptoRandom);
-  store.tokens.set(await hashApiToken(token), {
+  store.tokens.set(hashApiToken(token), {
     id: "22222222-2222-4222-8222-222222222222",
     workspaceId: WORKSPACE,
     scopes: ["webhooks:read", "webhooks:write"],
@@ -27,7 +25,8 @@ async function setup(options: { expiresAt?: Date } = {}) {
   const logs: LogEntry[] = [];
   const resolved: string[] = [];
   const app = createApp({
-    store,
+    auth: store,
+    subscriptions: store,
     verifySession: () => Promise.resolve(null),
     corsAllowedOrigins: [],
     // A fake resolver behind the same interface; the integration tests use a real DNS server.
@@ -63,7 +62,7 @@ const EXAMPLE = {
 };
 
 Deno.test("unit: the secret comes from the injected random source and created_at from the store", async () => {
-  const { post, store } = await setup();
+  const { post, store } = setup();
   const response = await post(EXAMPLE);
   assert.equal(response.status, 201);
   const { data } = await response.json();
@@ -74,14 +73,14 @@ Deno.test("unit: the secret comes from the injected random source and created_at
 });
 
 Deno.test("unit: expiry is judged by the injected clock", async () => {
-  const atNow = await setup({ expiresAt: NOW });
+  const atNow = setup({ expiresAt: NOW });
   assert.equal((await atNow.post(EXAMPLE)).status, 401);
-  const later = await setup({ expiresAt: new Date(NOW.getTime() + 1000) });
+  const later = setup({ expiresAt: new Date(NOW.getTime() + 1000) });
   assert.equal((await later.post(EXAMPLE)).status, 201);
 });
 
 Deno.test("unit: an unexpected failure is a JSON 500 with a request id, logged without secrets", async () => {
-  const { post, store, logs, token } = await setup();
+  const { post, store, logs, token } = setup();
   store.failInsertWith = new Error("boom at insert");
   const response = await post(EXAMPLE);
   assert.equal(response.status, 500);
@@ -101,7 +100,7 @@ Deno.test("unit: an unexpected failure is a JSON 500 with a request id, logged w
 
 Deno.test("unit: an unreachable database is a 503 with Retry-After and nothing stored", async () => {
   for (const failure of ["lookup", "insert"] as const) {
-    const { post, store } = await setup();
+    const { post, store } = setup();
     const error = new StoreUnavailableError("status 0");
     if (failure === "lookup") store.failLookupWith = error;
     else store.failInsertWith = error;
@@ -116,7 +115,7 @@ Deno.test("unit: an unreachable database is a 503 with Retry-After and nothing s
 });
 
 Deno.test("unit: one log line per request with route, status, workspace and token id", async () => {
-  const { post, logs, token } = await setup();
+  const { post, logs, token } = setup();
   await post(EXAMPLE);
   await post({ target_url: "x" });
   assert.equal(logs.length, 2);
@@ -133,69 +132,51 @@ Deno.test("unit: one log line per request with route, status, workspace and toke
   }
 });
 
-// A create by a token seen recently authenticates inside its one store call (deferred).
+// Every request authenticates, and counts, before anything it sent is looked at.
 
 const tokenOf = (store: FakeStore) => [...store.tokens.values()][0];
 
-Deno.test("unit: a token's next create is one store call that authenticates, counts and creates", async () => {
-  const { post, store } = await setup();
+Deno.test("unit: a create is one authentication and one create, every time", async () => {
+  const { post, store } = setup();
   assert.equal((await post(EXAMPLE)).status, 201);
   assert.deepEqual(store.calls, { authenticateApiToken: 1, createSubscription: 1 });
   const second = await post(EXAMPLE);
   assert.equal(second.status, 201);
   assert.equal(second.headers.get("ratelimit-remaining"), "1");
-  assert.deepEqual(store.calls, {
-    authenticateApiToken: 1,
-    createSubscription: 1,
-    createSubscriptionWithToken: 1,
-  });
+  assert.deepEqual(store.calls, { authenticateApiToken: 2, createSubscription: 2 });
 });
 
-Deno.test("unit: a path the create route does not match is authenticated before it answers", async () => {
-  const { app, post, store, token } = await setup();
+Deno.test("unit: a dead credential gets its 401 before its body is parsed or its target looked up", async () => {
+  const { app, post, store, token, resolved } = setup();
   assert.equal((await post(EXAMPLE)).status, 201);
   tokenOf(store).revokedAt = NOW;
-  for (const path of ["/api-webhook-subscriptions//", "/api-webhook-subscriptions/%2F"]) {
-    const response = await app.request(path, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-      body: JSON.stringify(EXAMPLE),
-    });
-    assert.equal(response.status, 401, path);
-  }
+  assert.equal((await post({ ...EXAMPLE, target_url: "https://fresh.example.com/x" })).status, 401);
+  const broken = await app.request("/api-webhook-subscriptions", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: "{not json",
+  });
+  assert.equal(broken.status, 401);
+  assert.deepEqual(resolved, ["example.com"], "only the live token's target was looked up");
   assert.equal(store.subscriptions.length, 1);
 });
 
-Deno.test("unit: a throttled token stops being deferred, so its 429s cost no DNS lookups", async () => {
-  const { post, resolved } = await setup(); // 3 writes a minute
+Deno.test("unit: a throttled token's creates get 429 without a DNS lookup", async () => {
+  const { post, resolved } = setup(); // 3 writes a minute
   const statuses = [];
   for (let i = 0; i < 8; i++) {
     const response = await post({ ...EXAMPLE, target_url: `https://h${i}.example.com/hook` });
     statuses.push(response.status);
   }
   assert.deepEqual(statuses, [201, 201, 201, 429, 429, 429, 429, 429]);
-  // The fourth was deferred (its token had just been seen) and learned of its 429 from the store.
-  assert.deepEqual(resolved, [
-    "h0.example.com",
-    "h1.example.com",
-    "h2.example.com",
-    "h3.example.com",
-  ]);
+  assert.deepEqual(resolved, ["h0.example.com", "h1.example.com", "h2.example.com"]);
 });
 
-Deno.test("unit: when the one store call fails, the request is still authenticated and counted", async () => {
-  const { post, store } = await setup();
-  assert.equal((await post(EXAMPLE)).status, 201);
-  tokenOf(store).revokedAt = NOW;
-  store.failTokenCreateWith = new Error("deadlock detected");
-  const revoked = await post(EXAMPLE);
-  assert.equal(revoked.status, 401);
-
-  tokenOf(store).revokedAt = null;
-  const live = await post(EXAMPLE);
-  assert.equal(live.status, 201, "the separate way, as the token was forgotten");
-  store.failTokenCreateWith = new Error("deadlock detected");
+Deno.test("unit: a create that fails in the store was still authenticated and counted", async () => {
+  const { post, store } = setup();
+  store.failInsertWith = new Error("deadlock detected");
   const failed = await post(EXAMPLE);
   assert.equal(failed.status, 500);
-  assert.equal(failed.headers.get("ratelimit-remaining"), "0", "counted the separate way");
+  assert.equal(failed.headers.get("ratelimit-remaining"), "2");
+  assert.deepEqual(store.calls, { authenticateApiToken: 1, createSubscription: 1 });
 });

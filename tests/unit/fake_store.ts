@@ -1,32 +1,31 @@
 import type {
   ApiTokenRecord,
+  AuthStore,
+  RateLimitCount,
+  RateLimitRule,
+} from "../../supabase/functions/_shared/auth-store.ts";
+import type {
   CreateOutcome,
   IdempotencyClaim,
   ListQuery,
   NewSubscription,
-  RateLimitCount,
-  RateLimitRule,
   RotatedSecret,
   SubscriptionChanges,
-  SubscriptionFields,
   SubscriptionRecord,
   SubscriptionStore,
-  TokenCreateOutcome,
-} from "../../supabase/functions/api-webhook-subscriptions/store.ts";
+} from "../../supabase/functions/_shared/subscription-store.ts";
 
 type StoredSubscription = NewSubscription & SubscriptionRecord & {
   previousSecret: string | null;
   previousSecretExpiresAt: string | null;
 };
 
-/** An in-memory SubscriptionStore for unit tests; integration tests use the real one. */
-export class FakeStore implements SubscriptionStore {
+/** In-memory stores for unit tests, behind the real ones' interfaces; integration tests use those. */
+export class FakeStore implements AuthStore, SubscriptionStore {
   tokens = new Map<string, ApiTokenRecord>();
   subscriptions: StoredSubscription[] = [];
   failInsertWith: Error | null = null;
   failLookupWith: Error | null = null;
-  /** Makes the one-round-trip create fail, as a deadlock or a bug in it would. */
-  failTokenCreateWith: Error | null = null;
   /** How often each authenticating or creating method was called. */
   calls: Record<string, number> = {};
 
@@ -55,10 +54,10 @@ export class FakeStore implements SubscriptionStore {
     return { hits, resetSeconds: 30 };
   }
 
-  authenticateSession(workspaceId: string | null, bucket: string, _rule: RateLimitRule) {
+  authenticateSession(workspaceId: string | null, userId: string, rule: RateLimitRule) {
     return Promise.resolve({
       workspaceExists: workspaceId !== null && this.workspaces.has(workspaceId),
-      count: this.hitRateLimit(bucket),
+      count: this.hitRateLimit(`user:${userId}:${rule.requestClass}`),
     });
   }
 
@@ -73,46 +72,11 @@ export class FakeStore implements SubscriptionStore {
     return Promise.resolve({ token, count });
   }
 
-  async createSubscriptionWithToken(
-    tokenHash: string,
-    rule: RateLimitRule,
-    subscription: SubscriptionFields,
-    options: { maxSubscriptions: number; idempotency?: IdempotencyClaim },
-  ): Promise<TokenCreateOutcome> {
-    this.called("createSubscriptionWithToken");
-    if (this.failTokenCreateWith) throw this.failTokenCreateWith;
-    if (this.failLookupWith) throw this.failLookupWith;
-    const token = this.tokens.get(tokenHash);
-    if (
-      !token || token.revokedAt ||
-      (token.expiresAt && token.expiresAt.getTime() <= this.now().getTime())
-    ) {
-      return { outcome: "invalid_token" };
-    }
-    const count = this.hitRateLimit(`token:${token.id}:write`);
-    if (count.hits > rule.maxHits) return { outcome: "rate_limited", token, count };
-    if (!["webhooks:read", "webhooks:write"].every((scope) => token.scopes.includes(scope))) {
-      return { outcome: "forbidden", token, count };
-    }
-    const created = await this.createWithinTransaction(
-      { ...subscription, workspaceId: token.workspaceId },
-      options,
-    );
-    return { outcome: "checked", token, count, created };
-  }
-
   createSubscription(
     subscription: NewSubscription,
     options: { maxSubscriptions: number; idempotency?: IdempotencyClaim },
   ): Promise<CreateOutcome> {
     this.called("createSubscription");
-    return this.createWithinTransaction(subscription, options);
-  }
-
-  private createWithinTransaction(
-    subscription: NewSubscription,
-    options: { maxSubscriptions: number; idempotency?: IdempotencyClaim },
-  ): Promise<CreateOutcome> {
     if (this.failInsertWith) return Promise.reject(this.failInsertWith);
     const key = options.idempotency && `${subscription.workspaceId}:${options.idempotency.key}`;
     const earlier = key ? this.idempotency.get(key) : undefined;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readConfig } from "../../supabase/functions/api-webhook-subscriptions/config.ts";
+import { readConfig } from "../../supabase/functions/_shared/config.ts";
 
 const read = async (path: string) =>
   JSON.parse(await Deno.readTextFile(new URL(`../../${path}`, import.meta.url)));

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { StoreUnavailableError } from "../../supabase/functions/api-webhook-subscriptions/errors.ts";
-import { createSupabaseStore } from "../../supabase/functions/api-webhook-subscriptions/store.ts";
-import { createServiceClient } from "../../supabase/functions/api-webhook-subscriptions/supabase-client.ts";
+import { createSupabaseAuthStore } from "../../supabase/functions/_shared/auth-store.ts";
+import { StoreUnavailableError } from "../../supabase/functions/_shared/errors.ts";
+import { createSupabaseSubscriptionStore } from "../../supabase/functions/_shared/subscription-store.ts";
+import { createServiceClient } from "../../supabase/functions/_shared/supabase-client.ts";
 
 const SECRET = "5".repeat(64);
 const RULE = { requestClass: "read" as const, maxHits: 10, windowSeconds: 60 };
@@ -14,13 +15,16 @@ const NEW_SUBSCRIPTION = {
   secret: SECRET,
 };
 
-/** The real supabase-js client and store over a stubbed transport. */
+/** The real supabase-js client and stores over a stubbed transport. */
 function storeAnswering(answer: (request: Request) => Promise<Response>, timeoutMs?: number) {
   const client = createServiceClient(
     { supabaseUrl: "http://127.0.0.1:1", serviceRoleKey: "service-role-key" },
     { fetch: (input, init) => answer(new Request(input, init)), timeoutMs },
   );
-  return createSupabaseStore(client);
+  return {
+    ...createSupabaseAuthStore(client),
+    ...createSupabaseSubscriptionStore(client),
+  };
 }
 
 const postgrestError = (status: number, code: string, details = "") =>
@@ -33,6 +37,10 @@ const UNAVAILABLE: [string, (request: Request) => Promise<Response>][] = [
   ["PostgREST without a database (PGRST001)", () => postgrestError(503, "PGRST001")],
   ["PostgREST's schema cache not loaded (PGRST002)", () => postgrestError(503, "PGRST002")],
   ["a pool timeout (PGRST003)", () => postgrestError(504, "PGRST003")],
+  [
+    "Postgres cancelling at the statement timeout (57014)",
+    () => postgrestError(500, "57014"),
+  ],
   ["the gateway's 502", () => Promise.resolve(new Response("bad gateway", { status: 502 }))],
   ["a 504 from a proxy", () => Promise.resolve(new Response("", { status: 504 }))],
 ];

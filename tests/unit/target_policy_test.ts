@@ -3,7 +3,7 @@ import {
   isPublicAddress,
   refuseTarget,
   type TargetPolicy,
-} from "../../supabase/functions/api-webhook-subscriptions/target-policy.ts";
+} from "../../supabase/functions/_shared/target-policy.ts";
 
 const policy = (mode: TargetPolicy["mode"], answers: string[] | Error = ["93.184.215.14"]) => ({
   mode,

@@ -1,5 +1,5 @@
-import { type RandomSource, toHex } from "./random.ts";
-import { sha256 } from "./sha256.ts";
+import { sha256Hex } from "../_shared/digest.ts";
+import type { RandomSource } from "../_shared/random.ts";
 
 /**
  * API access tokens are opaque: a recognisable prefix (so secret scanners and humans can tell what
@@ -24,7 +24,7 @@ export function isWellFormedApiToken(token: string): boolean {
 
 /** The lowercase hex SHA-256 of the token: what the database stores and looks up. */
 export function hashApiToken(token: string): string {
-  return toHex(sha256(token));
+  return sha256Hex(token);
 }
 
 export const SCOPES = ["webhooks:read", "webhooks:write"] as const;

@@ -1,24 +1,17 @@
 import { Hono } from "hono";
-import type { Principal, RateLimits } from "./auth.ts";
-import { authentication, type DeferredAuthentication } from "./auth-middleware.ts";
-import { requireScope } from "./auth.ts";
+import { ApiError, errorBody, StoreUnavailableError } from "../_shared/errors.ts";
+import { type AppDependencies, type AppEnv, FUNCTION_NAME } from "./app-env.ts";
+import { authentication } from "./auth.ts";
 import { cors } from "./cors.ts";
-import { ApiError, errorBody, StoreUnavailableError } from "./errors.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
-import type { RandomSource } from "./random.ts";
-import type { Route } from "./route.ts";
+import { honoPath, type Route } from "./route.ts";
 import { createSubscription } from "./routes/create-subscription.ts";
 import { deleteSubscription } from "./routes/delete-subscription.ts";
 import { getSubscription } from "./routes/get-subscription.ts";
 import { listSubscriptions } from "./routes/list-subscriptions.ts";
 import { rotateSecret } from "./routes/rotate-secret.ts";
 import { updateSubscription } from "./routes/update-subscription.ts";
-import type { SessionVerifier } from "./session.ts";
-import type { TargetPolicy } from "./target-policy.ts";
-import type { SubscriptionStore } from "./store.ts";
-import { RecentTokens } from "./token-cache.ts";
 
-export const FUNCTION_NAME = "api-webhook-subscriptions";
 export const RETRY_AFTER_SECONDS = 5;
 
 export const ROUTES: Route[] = [
@@ -29,37 +22,6 @@ export const ROUTES: Route[] = [
   deleteSubscription,
   rotateSecret,
 ];
-
-export type LogEntry = Record<string, string | number | boolean | null | undefined>;
-
-export interface AppDependencies {
-  store: SubscriptionStore;
-  verifySession: SessionVerifier;
-  clock: () => Date;
-  random: RandomSource;
-  log: (entry: LogEntry) => void;
-  corsAllowedOrigins: readonly string[];
-  targetPolicy: TargetPolicy;
-  rateLimits: RateLimits;
-  maxSubscriptionsPerWorkspace: number;
-}
-
-export type AppEnv = {
-  Variables: {
-    requestId: string;
-    principal: Principal;
-    deferredAuthentication?: DeferredAuthentication;
-    errorCause?: string;
-  };
-};
-
-// How long a token that authenticated stays "recently seen" (see RecentTokens), and how many.
-const RECENT_TOKEN_SECONDS = 60;
-const RECENT_TOKENS_MAX = 10_000;
-
-export const jsonLog = (entry: LogEntry) => console.log(JSON.stringify(entry));
-
-const honoPath = (openApiPath: string) => openApiPath.replace(/\{(\w+)\}/g, ":$1");
 
 function methodNotAllowed(allowed: string[]) {
   return () => {
@@ -73,9 +35,12 @@ function methodNotAllowed(allowed: string[]) {
   };
 }
 
-/** Builds the whole API; every dependency comes in, so tests can hand in real or fake ones. */
+/**
+ * The whole API, in the order a request meets it: request id and log line, CORS, the public
+ * OpenAPI document, authentication (401, 429, webhooks:read), then the route (its scopes, its
+ * validated input, its handler). Every dependency comes in, so tests hand in real or fake ones.
+ */
 export function createApp(deps: AppDependencies): Hono<AppEnv> {
-  // Supabase routes /functions/v1/<name>/... to the function as /<name>/...
   const app = new Hono<AppEnv>({ strict: false }).basePath(`/${FUNCTION_NAME}`);
 
   app.use(async (c, next) => {
@@ -86,7 +51,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     c.header("X-Request-Id", requestId);
     await next();
     // Unset when authentication itself failed.
-    const principal = c.get("principal") as Principal | undefined;
+    const principal = c.get("principal") as AppEnv["Variables"]["principal"] | undefined;
     deps.log({
       level: c.res.status >= 500 ? "error" : "info",
       request_id: requestId,
@@ -106,28 +71,18 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   // Public, and built on first use so it costs nothing at cold start.
   let openApiDocument: unknown;
   app.get("/openapi.json", (c) => {
-    openApiDocument ??= buildOpenApiDocument(FUNCTION_NAME, ROUTES.map((route) => route.spec));
+    openApiDocument ??= buildOpenApiDocument(ROUTES.map((route) => route.spec));
     return c.json(openApiDocument);
   });
   // Otherwise /{id} would claim it and answer with /{id}'s methods.
   app.all("/openapi.json", methodNotAllowed(["GET"]));
 
-  const recentTokens = new RecentTokens(RECENT_TOKEN_SECONDS * 1000, RECENT_TOKENS_MAX);
-  const collectionPath = `/${FUNCTION_NAME}`;
-  app.use(authentication(
-    { ...deps, recentTokens },
-    // Exactly the path the create route matches; anything else is authenticated the separate way.
-    (c) => c.req.method === "POST" && c.req.path === collectionPath,
-  ));
+  app.use(authentication(deps));
 
   const methodsByPath = new Map<string, string[]>();
   for (const route of ROUTES) {
-    const { method, path, scopes } = route.spec;
-    const handle = route.handler(deps);
-    app.on(method.toUpperCase(), honoPath(path), (c) => {
-      for (const scope of scopes) requireScope(c.get("principal"), scope);
-      return handle(c);
-    });
+    route.register(app, deps);
+    const { method, path } = route.spec;
     methodsByPath.set(path, [...methodsByPath.get(path) ?? [], method.toUpperCase()]);
   }
   for (const [path, methods] of methodsByPath) app.all(honoPath(path), methodNotAllowed(methods));
@@ -146,7 +101,9 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
       return c.json(
         errorBody(
           "service_unavailable",
-          "A service this API depends on is temporarily unreachable. Retry shortly.",
+          // The database may have been reached and the change made before the call failed (a
+          // dropped answer), so this promises nothing either way and points to the safe retry.
+          "The database did not answer in time or could not be reached, so this request may or may not have taken effect. Retry shortly; send an Idempotency-Key with a create so that a retry cannot make a second subscription.",
           { request_id: requestId },
         ),
         503,

@@ -1,37 +1,10 @@
+import type { MiddlewareHandler } from "hono";
+import type { RateLimitCount, RateLimitRule, RequestClass } from "../_shared/auth-store.ts";
+import { ApiError } from "../_shared/errors.ts";
 import { API_TOKEN_PREFIX, hashApiToken, isWellFormedApiToken, type Scope } from "./api-token.ts";
-import { ApiError } from "./errors.ts";
-import type { SessionVerifier } from "./session.ts";
-import type {
-  CreateOutcome,
-  RateLimitCount,
-  RateLimitRule,
-  RequestClass,
-  SubscriptionStore,
-  TokenCreateOutcome,
-} from "./store.ts";
-import type { RecentTokens } from "./token-cache.ts";
+import type { AppDependencies, AppEnv, Principal, RateLimits } from "./app-env.ts";
 
-/** Who is calling: an API access token, or a dashboard user's Supabase Auth session. */
-export interface Principal {
-  kind: "api_token" | "session";
-  /** The API token's id, or the user's id for a session. */
-  id: string;
-  workspaceId: string;
-  scopes: ReadonlySet<string>;
-}
-
-export interface RateLimits {
-  readsPerWindow: number;
-  writesPerWindow: number;
-  windowSeconds: number;
-}
-
-export interface AuthDependencies {
-  store: SubscriptionStore;
-  verifySession: SessionVerifier;
-  rateLimits: RateLimits;
-  recentTokens: RecentTokens;
-}
+type AuthDependencies = Pick<AppDependencies, "auth" | "verifySession" | "rateLimits" | "clock">;
 
 export interface RateLimitStatus {
   requestClass: RequestClass;
@@ -40,6 +13,11 @@ export interface RateLimitStatus {
   resetSeconds: number;
   windowSeconds: number;
   exceeded: boolean;
+}
+
+interface Authenticated {
+  principal: Principal;
+  rateLimit: RateLimitStatus;
 }
 
 function ruleFor(requestClass: RequestClass, limits: RateLimits): RateLimitRule {
@@ -72,89 +50,28 @@ function unauthorized(message: string, tokenWasGiven: boolean): ApiError {
 const invalidCredential = () =>
   unauthorized("The access token is invalid, expired or revoked.", true);
 
-export interface Authenticated {
-  deferred?: false;
-  principal: Principal;
-  rateLimit: RateLimitStatus;
-}
-
-/**
- * A recently seen API token on a create: the create's own store call authenticates it
- * (`createSubscriptionWithToken`), so the separate round trip is skipped. `principal` is what the
- * token was recently; nothing is decided on it alone.
- */
-export interface Deferred {
-  deferred: true;
-  principal: Principal;
-  tokenHash: string;
-  rule: RateLimitRule;
-}
-
-const BOTH_SCOPES = ["webhooks:read", "webhooks:write"];
-
-function tokenPrincipal(token: { id: string; workspaceId: string; scopes: readonly string[] }) {
-  return {
-    kind: "api_token" as const,
-    id: token.id,
-    workspaceId: token.workspaceId,
-    scopes: new Set(token.scopes),
-  };
-}
-
 async function apiTokenPrincipal(
   token: string,
   deps: AuthDependencies,
   now: Date,
   rule: RateLimitRule,
-  mayDefer: boolean,
-): Promise<Authenticated | Deferred> {
+): Promise<Authenticated> {
   if (!isWellFormedApiToken(token)) throw invalidCredential();
-  const tokenHash = hashApiToken(token);
-  const recent = mayDefer ? deps.recentTokens.get(tokenHash, now) : undefined;
-  if (recent && BOTH_SCOPES.every((scope) => recent.scopes.includes(scope))) {
-    return { deferred: true, principal: tokenPrincipal(recent), tokenHash, rule };
-  }
-  const found = await deps.store.authenticateApiToken(tokenHash, rule);
-  if (!found || found.count === null || found.token.revokedAt !== null) {
-    deps.recentTokens.forget(tokenHash);
-    throw invalidCredential();
-  }
-  const { token: record } = found;
+  const found = await deps.auth.authenticateApiToken(hashApiToken(token), rule);
+  if (!found || found.count === null || found.token.revokedAt !== null) throw invalidCredential();
+  const { token: record, count } = found;
   if (record.expiresAt !== null && record.expiresAt.getTime() <= now.getTime()) {
-    deps.recentTokens.forget(tokenHash);
     throw invalidCredential();
   }
-  const rateLimit = statusOf(rule, found.count);
-  // A throttled token takes the separate way, so its 429 comes before any other work.
-  if (rateLimit.exceeded) deps.recentTokens.forget(tokenHash);
-  else deps.recentTokens.remember(tokenHash, record, now);
-  return { principal: tokenPrincipal(record), rateLimit };
-}
-
-/**
- * The verdict of a deferred create's store call, as `authenticate` would have given it: throws the
- * same 401 for a dead token, and otherwise returns who the token is now and its rate-limit count.
- * The caller admits it (429, then scopes) exactly as for a separate authentication.
- */
-export function settleDeferred(
-  deferred: Deferred,
-  result: TokenCreateOutcome,
-  deps: Pick<AuthDependencies, "recentTokens">,
-  now: Date,
-): Authenticated & { created: CreateOutcome | null } {
-  if (result.outcome === "invalid_token") {
-    deps.recentTokens.forget(deferred.tokenHash);
-    throw invalidCredential();
-  }
-  if (result.outcome === "checked") {
-    deps.recentTokens.remember(deferred.tokenHash, result.token, now);
-  } // Throttled or narrowed: its next requests take the separate way, which stops them first.
-  else deps.recentTokens.forget(deferred.tokenHash);
-  const settled = {
-    principal: tokenPrincipal(result.token),
-    rateLimit: statusOf(deferred.rule, result.count),
+  return {
+    principal: {
+      kind: "api_token",
+      id: record.id,
+      workspaceId: record.workspaceId,
+      scopes: new Set(record.scopes),
+    },
+    rateLimit: statusOf(rule, count),
   };
-  return { ...settled, created: result.outcome === "checked" ? result.created : null };
 }
 
 async function sessionPrincipal(
@@ -165,9 +82,9 @@ async function sessionPrincipal(
 ): Promise<Authenticated> {
   const claims = await deps.verifySession(token, now);
   if (!claims) throw invalidCredential();
-  const { workspaceExists, count } = await deps.store.authenticateSession(
+  const { workspaceExists, count } = await deps.auth.authenticateSession(
     claims.workspaceId,
-    `user:${claims.userId}:${rule.requestClass}`,
+    claims.userId,
     rule,
   );
   const rateLimit = statusOf(rule, count);
@@ -194,16 +111,14 @@ async function sessionPrincipal(
 
 /**
  * Resolves `Authorization: Bearer <credential>` to a workspace and scopes, and counts the request
- * against the credential's rate limit for its class. Unknown, expired and revoked credentials all
- * get the same answer, so nothing tells them apart.
+ * against the credential's rate limit for its class, in one database round trip. Unknown, expired
+ * and revoked credentials all get the same answer, so nothing tells them apart.
  */
-export async function authenticate(
+async function authenticate(
   authorization: string | undefined,
   deps: AuthDependencies,
-  now: Date,
   requestClass: RequestClass,
-  options: { mayDefer?: boolean } = {},
-): Promise<Authenticated | Deferred> {
+): Promise<Authenticated> {
   if (!authorization) {
     throw unauthorized("Send an API access token as 'Authorization: Bearer <token>'.", false);
   }
@@ -213,13 +128,36 @@ export async function authenticate(
   }
   const credential = match[1];
   const rule = ruleFor(requestClass, deps.rateLimits);
+  const now = deps.clock();
   if (credential.startsWith(API_TOKEN_PREFIX)) {
-    return await apiTokenPrincipal(credential, deps, now, rule, options.mayDefer ?? false);
+    return await apiTokenPrincipal(credential, deps, now, rule);
   }
   if (credential.split(".").length === 3) {
     return await sessionPrincipal(credential, deps, now, rule);
   }
   throw invalidCredential();
+}
+
+/**
+ * Every request, before routing: who is calling (401), the rate limit (429), then webhooks:read
+ * (403). Even a 404 or 405 tells an anonymous caller nothing, and nothing the caller controls (the
+ * body, a target's DNS lookup) runs before the credential is confirmed.
+ */
+export function authentication(deps: AuthDependencies): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const requestClass = c.req.method === "GET" || c.req.method === "HEAD" ? "read" : "write";
+    const { principal, rateLimit } = await authenticate(
+      c.req.header("authorization"),
+      deps,
+      requestClass,
+    );
+    c.set("principal", principal);
+    if (rateLimit.exceeded) throw rateLimited(rateLimit);
+    // Set now, so every answer from here on carries them, errors included.
+    for (const [name, value] of Object.entries(rateLimitHeaders(rateLimit))) c.header(name, value);
+    requireScope(principal, "webhooks:read");
+    await next();
+  };
 }
 
 export function requireScope(principal: Principal, scope: Scope): void {
@@ -234,7 +172,7 @@ export function requireScope(principal: Principal, scope: Scope): void {
 }
 
 /** The IETF RateLimit fields (structured and the widely read older trio) for a response. */
-export function rateLimitHeaders(status: RateLimitStatus): Record<string, string> {
+function rateLimitHeaders(status: RateLimitStatus): Record<string, string> {
   const policy = `"${status.requestClass}"`;
   return {
     "RateLimit-Policy": `${policy};q=${status.limit};w=${status.windowSeconds}`,
@@ -245,7 +183,7 @@ export function rateLimitHeaders(status: RateLimitStatus): Record<string, string
   };
 }
 
-export function rateLimited(status: RateLimitStatus): ApiError {
+function rateLimited(status: RateLimitStatus): ApiError {
   return new ApiError(
     429,
     "rate_limited",

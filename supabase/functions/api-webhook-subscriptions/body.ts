@@ -1,4 +1,4 @@
-import { ApiError } from "./errors.ts";
+import { ApiError } from "../_shared/errors.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 

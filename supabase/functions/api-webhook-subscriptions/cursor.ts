@@ -1,5 +1,6 @@
-import { invalidRequest } from "./errors.ts";
-import type { ListPosition } from "./store.ts";
+import { invalidRequest } from "../_shared/errors.ts";
+import type { ListPosition } from "../_shared/subscription-store.ts";
+import { isUuid } from "../_shared/uuid.ts";
 
 // Opaque to clients; inside, the sort key of the last row of the page: created_at to the
 // microsecond as Postgres gives it, and the id as a tie-breaker.
@@ -16,7 +17,6 @@ function isRealTimestamp(value: string): boolean {
     date.getUTCDate() === day && date.getUTCHours() === hour && date.getUTCMinutes() === minute &&
     date.getUTCSeconds() === second;
 }
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function encodeCursor(position: ListPosition): string {
   const json = JSON.stringify([position.createdAt, position.id]);
@@ -40,7 +40,7 @@ export function decodeCursor(cursor: string): ListPosition {
   if (
     !Array.isArray(decoded) || decoded.length !== 2 ||
     typeof decoded[0] !== "string" || !isRealTimestamp(decoded[0]) ||
-    typeof decoded[1] !== "string" || !UUID.test(decoded[1])
+    typeof decoded[1] !== "string" || !isUuid(decoded[1])
   ) {
     throw invalidCursor();
   }

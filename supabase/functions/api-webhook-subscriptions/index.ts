@@ -1,16 +1,20 @@
-import { createApp, jsonLog } from "./app.ts";
-import { readConfig } from "./config.ts";
-import { cryptoRandom } from "./random.ts";
+import { createSupabaseAuthStore } from "../_shared/auth-store.ts";
+import { readConfig } from "../_shared/config.ts";
+import { jsonLog } from "../_shared/log.ts";
+import { cryptoRandom } from "../_shared/random.ts";
+import { createSupabaseSubscriptionStore } from "../_shared/subscription-store.ts";
+import { createServiceClient } from "../_shared/supabase-client.ts";
+import { cachingResolver, denoResolver } from "../_shared/target-policy.ts";
+import { createApp } from "./app.ts";
 import { createSessionVerifier } from "./session.ts";
-import { createSupabaseStore } from "./store.ts";
-import { cachingResolver, denoResolver } from "./target-policy.ts";
-import { createServiceClient } from "./supabase-client.ts";
 
 // One client per isolate, built once at start-up; a missing variable fails here, not per request.
 const config = readConfig((name) => Deno.env.get(name));
+const client = createServiceClient(config);
 
 const app = createApp({
-  store: createSupabaseStore(createServiceClient(config)),
+  auth: createSupabaseAuthStore(client),
+  subscriptions: createSupabaseSubscriptionStore(client),
   verifySession: createSessionVerifier(config),
   clock: () => new Date(),
   random: cryptoRandom,

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { ERROR_CODES } from "./errors.ts";
+import { ERROR_CODES } from "../_shared/errors.ts";
+import { FUNCTION_NAME } from "./app-env.ts";
 import type { RouteSpec } from "./route.ts";
 
 export const errorSchema = z.strictObject({
@@ -45,28 +46,26 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
   return rest;
 }
 
+/** One OpenAPI parameter per property of a params, headers or query schema. */
+function parameters(schema: z.ZodObject | undefined, where: "path" | "header" | "query") {
+  if (!schema) return [];
+  const { properties = {}, required = [] } = jsonSchema(schema, "input");
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === "path" || required.includes(name),
+    ...(property.description ? { description: property.description } : {}),
+    schema: property,
+  }));
+}
+
 function operation(spec: RouteSpec) {
-  const parameters: Record<string, unknown>[] = [];
-  if (spec.pathId) {
-    parameters.push({
-      name: "id",
-      in: "path",
-      required: true,
-      schema: { type: "string", format: "uuid" },
-    });
-  }
-  if (spec.query) {
-    const query = jsonSchema(spec.query, "input");
-    for (const [name, schema] of Object.entries(query.properties ?? {})) {
-      parameters.push({
-        name,
-        in: "query",
-        required: query.required?.includes(name) ?? false,
-        ...(schema.description ? { description: schema.description } : {}),
-        schema,
-      });
-    }
-  }
+  const { request = {} } = spec;
+  const params = [
+    ...parameters(request.params, "path"),
+    ...parameters(request.headers, "header"),
+    ...parameters(request.query, "query"),
+  ];
   const json = (schema: JsonSchema) => ({ content: { "application/json": { schema } } });
   const errorResponse = (status: number) => ({
     description: ERROR_DESCRIPTIONS[status],
@@ -77,10 +76,10 @@ function operation(spec: RouteSpec) {
     operationId: spec.operationId,
     summary: spec.summary,
     ...(spec.description ? { description: spec.description } : {}),
-    security: spec.public ? [] : [{ apiToken: [] }, { dashboardSession: [] }],
-    ...(parameters.length ? { parameters } : {}),
-    ...(spec.body
-      ? { requestBody: { required: true, ...json(jsonSchema(spec.body, "input")) } }
+    security: [{ apiToken: [] }, { dashboardSession: [] }],
+    ...(params.length ? { parameters: params } : {}),
+    ...(request.body
+      ? { requestBody: { required: true, ...json(jsonSchema(request.body, "input")) } }
       : {}),
     responses: {
       [success.status]: {
@@ -102,10 +101,10 @@ function operation(spec: RouteSpec) {
 }
 
 /** OpenAPI 3.1, generated from the same route specs and zod schemas that validate requests. */
-export function buildOpenApiDocument(functionName: string, routes: RouteSpec[]) {
+export function buildOpenApiDocument(routes: RouteSpec[]) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const spec of routes) {
-    const path = `/${functionName}${spec.path === "/" ? "" : spec.path}`;
+    const path = `/${FUNCTION_NAME}${spec.path === "/" ? "" : spec.path}`;
     (paths[path] ??= {})[spec.method] = operation(spec);
   }
   return {

@@ -1,5 +1,6 @@
 import type { JWTPayload } from "jose";
-import { StoreUnavailableError } from "./errors.ts";
+import { StoreUnavailableError } from "../_shared/errors.ts";
+import { isUuid } from "../_shared/uuid.ts";
 
 /**
  * Dashboard users call the API with their Supabase Auth access token. The project's Custom Access
@@ -21,7 +22,6 @@ export interface SessionVerifierOptions {
   legacyJwtSecret?: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ASYMMETRIC_ALGORITHMS = ["ES256", "RS256", "EdDSA"];
 const CALLER_FAULTS = new Set([
   "ERR_JWT_CLAIM_VALIDATION_FAILED",
@@ -37,7 +37,7 @@ const CALLER_FAULTS = new Set([
 
 function claimsOf(payload: JWTPayload): SessionClaims | null {
   if (payload.role !== "authenticated" || typeof payload.sub !== "string") return null;
-  const workspaceId = typeof payload.workspace_id === "string" && UUID.test(payload.workspace_id)
+  const workspaceId = typeof payload.workspace_id === "string" && isUuid(payload.workspace_id)
     ? payload.workspace_id.toLowerCase()
     : null;
   const scopes = Array.isArray(payload.scopes)

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { EVENT_TYPES, type EventType } from "./event-types.ts";
-import type { SubscriptionRecord } from "./store.ts";
+import { EVENT_TYPES, type EventType } from "../_shared/event-types.ts";
+import type { SubscriptionRecord } from "../_shared/subscription-store.ts";
+import { isUuid } from "../_shared/uuid.ts";
 
 export const MAX_TARGET_URL_LENGTH = 2048;
 export const MAX_DESCRIPTION_LENGTH = 500;
@@ -120,7 +121,24 @@ export const listQuerySchema = z.strictObject({
     .meta({ description: "Only subscriptions that include this event type." }),
 });
 
-export const subscriptionIdSchema = z.uuid();
+/** The `{id}` of a subscription's path; anything else is the same 404 as an unknown id. */
+export const subscriptionIdParams = z.object({
+  id: z.string().refine(isUuid).meta({ format: "uuid" }).transform((id) => id.toLowerCase()),
+});
+
+/** Idempotency-Key on create: a retry with the same key and body cannot make a second one. */
+export const idempotencyHeaders = z.object({
+  "Idempotency-Key": z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, {
+      error: "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+    })
+    .optional()
+    .meta({
+      description:
+        "Up to 255 visible ASCII characters. The same key and body from the same credential within 24 hours replays the first answer instead of creating again.",
+    }),
+});
 
 // Responses. Strict objects, so the OpenAPI document says exactly what a response may contain.
 const timestamp = z.iso.datetime({ offset: false, precision: 0 });

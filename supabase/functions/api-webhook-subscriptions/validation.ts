@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { type ApiError, type FieldError, invalidRequest } from "./errors.ts";
+import { type ApiError, type FieldError, invalidRequest } from "../_shared/errors.ts";
 
 // A small hostile body (thousands of bad array items or unknown keys) must not buy a huge answer.
 export const MAX_FIELD_ERRORS = 20;
@@ -30,6 +30,7 @@ function fieldErrors(error: z.ZodError): FieldError[] {
   });
 }
 
+/** The one 400 for every validation failure: each field's problem, at most MAX_FIELD_ERRORS. */
 function invalid(what: string, details: FieldError[]): ApiError {
   const fields = [...new Set(details.map((detail) => detail.field.split(/[.[]/)[0]))];
   const named = fields.length > 5
@@ -47,7 +48,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Validates a parsed JSON body, or throws a 400 naming every offending field. */
-export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+export function validateBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   if (!isPlainObject(body)) {
     throw invalidRequest("The request body must be a JSON object.", []);
   }
@@ -57,7 +58,7 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.outp
 }
 
 /** Validates the query string; a parameter given twice is an error, not a silent pick. */
-export function parseQuery<T extends z.ZodType>(schema: T, url: string): z.output<T> {
+export function validateQuery<T extends z.ZodType>(schema: T, url: string): z.output<T> {
   const params = new URL(url).searchParams;
   const query = new Map<string, string>();
   const repeated: FieldError[] = [];
@@ -75,4 +76,18 @@ export function parseQuery<T extends z.ZodType>(schema: T, url: string): z.outpu
   const details = [...repeated, ...(result.success ? [] : fieldErrors(result.error))];
   if (details.length > 0) throw invalid("query", details);
   return result.data as z.output<T>;
+}
+
+/** Validates the request headers the schema names (by their canonical spelling); others pass. */
+export function validateHeaders<T extends z.ZodObject>(
+  schema: T,
+  header: (name: string) => string | undefined,
+): z.output<T> {
+  const given = Object.keys(schema.shape).flatMap((name) => {
+    const value = header(name);
+    return value === undefined ? [] : [[name, value]];
+  });
+  const result = schema.safeParse(Object.fromEntries(given));
+  if (result.success) return result.data;
+  throw invalid("headers", fieldErrors(result.error));
 }

@@ -1,50 +1,43 @@
 import { decodeCursor, encodeCursor } from "../cursor.ts";
-import { AUTHENTICATED_ERRORS, type Route } from "../route.ts";
+import { AUTHENTICATED_ERRORS, defineRoute } from "../route.ts";
 import {
   DEFAULT_PAGE_SIZE,
   listQuerySchema,
   subscriptionListSchema,
   subscriptionResource,
 } from "../subscription-schema.ts";
-import { parseQuery } from "../validation.ts";
 
 /** GET /api-webhook-subscriptions: the workspace's subscriptions, newest first. */
-export const listSubscriptions: Route = {
-  spec: {
-    method: "get",
-    path: "/",
-    operationId: "listWebhookSubscriptions",
-    summary: "List webhook subscriptions",
-    description:
-      "Newest first, a page at a time: pass next_cursor as cursor for the next page while has_more is true.",
-    scopes: [],
-    query: listQuerySchema,
-    success: {
-      status: 200,
-      description: "A page of subscriptions (without secrets).",
-      schema: subscriptionListSchema,
+export const listSubscriptions = defineRoute({
+  method: "get",
+  path: "/",
+  operationId: "listWebhookSubscriptions",
+  summary: "List webhook subscriptions",
+  description:
+    "Newest first, a page at a time: pass next_cursor as cursor for the next page while has_more is true.",
+  scopes: [],
+  request: { query: listQuerySchema },
+  success: {
+    status: 200,
+    description: "A page of subscriptions (without secrets).",
+    schema: subscriptionListSchema,
+  },
+  errors: [400, ...AUTHENTICATED_ERRORS],
+}, (deps) => async (c, { query }) => {
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  const { records, hasMore } = await deps.subscriptions.listSubscriptions(
+    c.get("principal").workspaceId,
+    {
+      limit,
+      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+      enabled: query.enabled,
+      eventType: query.event_type,
     },
-    errors: [400, ...AUTHENTICATED_ERRORS],
-  },
-  handler: (deps) => async (c) => {
-    const query = parseQuery(listQuerySchema, c.req.url);
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const { records, hasMore } = await deps.store.listSubscriptions(
-      c.get("principal").workspaceId,
-      {
-        limit,
-        after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
-        enabled: query.enabled,
-        eventType: query.event_type,
-      },
-    );
-    const last = records.at(-1);
-    return c.json({
-      data: records.map(subscriptionResource),
-      has_more: hasMore,
-      next_cursor: hasMore && last
-        ? encodeCursor({ createdAt: last.createdAt, id: last.id })
-        : null,
-    });
-  },
-};
+  );
+  const last = records.at(-1);
+  return c.json({
+    data: records.map(subscriptionResource),
+    has_more: hasMore,
+    next_cursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+  });
+});

@@ -1,7 +1,44 @@
+import ipaddr from "ipaddr.js";
 import { invalidRequest } from "./errors.ts";
-import { isIpLiteral, isPublicAddress } from "./ip-address.ts";
 
-export { isPublicAddress };
+/** IANA allocates global unicast IPv6 only from here; ipaddr.js calls more of the space unicast. */
+const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR("2000::/3");
+
+/**
+ * Whether `text` is a globally routable unicast address: ipaddr.js's range is "unicast" (none of
+ * its special ranges: private, loopback, link-local, CGNAT, multicast, reserved, documentation,
+ * IPv4-mapped, NAT64, 6to4, Teredo, ...), and an IPv6 address lies in 2000::/3. Only the strict
+ * forms a WHATWG URL host or a DNS answer takes count (dotted-decimal IPv4, RFC 4291 IPv6 without
+ * a zone); anything else, 0x7f.1 or 010.0.0.1 included, is not public.
+ */
+export function isPublicAddress(text: string): boolean {
+  let address: ipaddr.IPv4 | ipaddr.IPv6;
+  if (text.includes(":")) {
+    // ipaddr.js also reads an embedded IPv4 tail in hex or with leading zeros; no host we see does.
+    const tail = text.slice(text.lastIndexOf(":") + 1);
+    if (tail.includes(".") && !ipaddr.IPv4.isValidFourPartDecimal(tail)) return false;
+    if (text.includes("%") || !ipaddr.IPv6.isValid(text)) return false;
+    address = ipaddr.IPv6.parse(text);
+    if (!address.match(GLOBAL_UNICAST_V6)) return false;
+  } else {
+    if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return false;
+    address = ipaddr.IPv4.parse(text);
+  }
+  return address.range() === "unicast";
+}
+
+/**
+ * Whether `text` is spelled as an IP address, valid or not, so it is judged as an address and
+ * never resolved as a name: it has a colon (only an IPv6 literal has one), or its last label is a
+ * number as the WHATWG URL parser decides ("ends in a number": digits, or 0x and hex digits),
+ * which covers every IPv4 spelling (0x7f.1, 2130706433, 010.0.0.1).
+ */
+export function isIpLiteral(text: string): boolean {
+  if (text.includes(":")) return true;
+  const labels = text.split(".");
+  if (labels.length > 1 && labels[labels.length - 1] === "") labels.pop();
+  return /^(?:[0-9]+|0x[0-9a-f]*)$/i.test(labels[labels.length - 1]);
+}
 
 /**
  * Where deliveries may go. The URL we store is called later from inside our network, so in

@@ -1,0 +1,145 @@
+/**
+ * The schema as supabase-js sees it, in the shape `supabase gen types typescript` emits: the one
+ * place where table rows and RPC arguments and results are typed, so no call site casts.
+ * Keep it in step with supabase/migrations; the integration tests call every RPC through it.
+ */
+export type Json = string | number | boolean | null | { [key: string]: Json | undefined } | Json[];
+
+type SubscriptionRow = {
+  id: string;
+  workspace_id: string;
+  target_url: string;
+  event_types: string[];
+  description: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: string | null;
+  enabled: boolean;
+  created_at: string;
+  updated_at: string;
+};
+
+/** What a create RPC returns: the outcome, and the subscription row (secret included) as JSON. */
+export type CreateSubscriptionResult = {
+  outcome: string;
+  subscription: SubscriptionRow | null;
+};
+
+export type Database = {
+  __InternalSupabase: { PostgrestVersion: "12" };
+  public: {
+    Tables: {
+      workspaces: {
+        Row: { id: string; name: string; subscription_count: number; created_at: string };
+        Insert: { id?: string; name: string; created_at?: string };
+        Update: { name?: string };
+        Relationships: [];
+      };
+      api_tokens: {
+        Row: {
+          id: string;
+          workspace_id: string;
+          name: string | null;
+          token_prefix: string;
+          token_hash: string;
+          scopes: string[];
+          expires_at: string | null;
+          revoked_at: string | null;
+          created_at: string;
+        };
+        Insert: {
+          id?: string;
+          workspace_id: string;
+          name?: string | null;
+          token_prefix: string;
+          token_hash: string;
+          scopes: string[];
+          expires_at?: string | null;
+          revoked_at?: string | null;
+        };
+        Update: { name?: string | null; scopes?: string[]; revoked_at?: string | null };
+        Relationships: [];
+      };
+      webhook_subscriptions: {
+        Row: SubscriptionRow;
+        Insert: {
+          id?: string;
+          workspace_id: string;
+          target_url: string;
+          event_types: string[];
+          description?: string | null;
+          secret: string;
+          enabled?: boolean;
+        };
+        Update: {
+          target_url?: string;
+          event_types?: string[];
+          description?: string | null;
+          enabled?: boolean;
+        };
+        Relationships: [];
+      };
+    };
+    Views: { [_ in never]: never };
+    Functions: {
+      authenticate_api_token: {
+        Args: {
+          token_hash: string;
+          request_class: string;
+          max_hits: number;
+          window_seconds: number;
+        };
+        Returns: {
+          id: string;
+          workspace_id: string;
+          scopes: string[];
+          expires_at: string | null;
+          revoked_at: string | null;
+          hits: number | null;
+          reset_seconds: number | null;
+        }[];
+      };
+      authenticate_session: {
+        Args: {
+          session_workspace_id: string | null;
+          user_id: string;
+          request_class: string;
+          max_hits: number;
+          window_seconds: number;
+        };
+        Returns: { workspace_exists: boolean; hits: number; reset_seconds: number }[];
+      };
+      create_webhook_subscription: {
+        Args: {
+          owner_workspace_id: string;
+          target_url: string;
+          event_types: string[];
+          description: string | null;
+          secret: string;
+          max_subscriptions: number;
+          idempotency_key?: string | null;
+          request_hash?: string | null;
+        };
+        Returns: CreateSubscriptionResult[];
+      };
+      rotate_webhook_subscription_secret: {
+        Args: {
+          subscription_id: string;
+          owner_workspace_id: string;
+          new_secret: string;
+        };
+        Returns: {
+          id: string;
+          target_url: string;
+          event_types: string[];
+          enabled: boolean;
+          description: string | null;
+          created_at: string;
+          previous_secret_expires_at: string;
+        }[];
+      };
+    };
+    Enums: { [_ in never]: never };
+    CompositeTypes: { [_ in never]: never };
+  };
+};
