@@ -158,8 +158,7 @@ Deno.test("the database keeps only a SHA-256 hash of each token, never the token
   assert.match(token, /^wtos_[A-Za-z0-9_-]{43}$/, "prefix plus 256 random bits");
 });
 
-// A token that created recently skips the separate authentication round trip on its next create;
-// the create itself authenticates it again in the database, so none of this has a grace window.
+// Every request looks its token up in the database, so a change to a token has no grace window.
 
 Deno.test("a token revoked right after it created is refused on its very next create", async () => {
   const { token, tokenId, workspaceId } = await newToken();
