@@ -12,10 +12,10 @@ import { FakeStore } from "./fake_store.ts";
 const NOW = new Date("2026-05-17T14:30:00.456Z");
 const WORKSPACE = "11111111-1111-4111-8111-111111111111";
 
-function setup(options: { expiresAt?: Date } = {}) {
+async function setup(options: { expiresAt?: Date } = {}) {
   const store = new FakeStore(() => NOW);
   const token = generateApiToken(cryptoRandom);
-  store.tokens.set(hashApiToken(token), {
+  store.tokens.set(await hashApiToken(token), {
     id: "22222222-2222-4222-8222-222222222222",
     workspaceId: WORKSPACE,
     scopes: ["webhooks:read", "webhooks:write"],
@@ -62,7 +62,7 @@ const EXAMPLE = {
 };
 
 Deno.test("unit: the secret comes from the injected random source and created_at from the store", async () => {
-  const { post, store } = setup();
+  const { post, store } = await setup();
   const response = await post(EXAMPLE);
   assert.equal(response.status, 201);
   const { data } = await response.json();
@@ -73,14 +73,14 @@ Deno.test("unit: the secret comes from the injected random source and created_at
 });
 
 Deno.test("unit: expiry is judged by the injected clock", async () => {
-  const atNow = setup({ expiresAt: NOW });
+  const atNow = await setup({ expiresAt: NOW });
   assert.equal((await atNow.post(EXAMPLE)).status, 401);
-  const later = setup({ expiresAt: new Date(NOW.getTime() + 1000) });
+  const later = await setup({ expiresAt: new Date(NOW.getTime() + 1000) });
   assert.equal((await later.post(EXAMPLE)).status, 201);
 });
 
 Deno.test("unit: an unexpected failure is a JSON 500 with a request id, logged without secrets", async () => {
-  const { post, store, logs, token } = setup();
+  const { post, store, logs, token } = await setup();
   store.failInsertWith = new Error("boom at insert");
   const response = await post(EXAMPLE);
   assert.equal(response.status, 500);
@@ -100,7 +100,7 @@ Deno.test("unit: an unexpected failure is a JSON 500 with a request id, logged w
 
 Deno.test("unit: an unreachable database is a 503 with Retry-After and nothing stored", async () => {
   for (const failure of ["lookup", "insert"] as const) {
-    const { post, store } = setup();
+    const { post, store } = await setup();
     const error = new StoreUnavailableError("status 0");
     if (failure === "lookup") store.failLookupWith = error;
     else store.failInsertWith = error;
@@ -115,7 +115,7 @@ Deno.test("unit: an unreachable database is a 503 with Retry-After and nothing s
 });
 
 Deno.test("unit: one log line per request with route, status, workspace and token id", async () => {
-  const { post, logs, token } = setup();
+  const { post, logs, token } = await setup();
   await post(EXAMPLE);
   await post({ target_url: "x" });
   assert.equal(logs.length, 2);
@@ -137,7 +137,7 @@ Deno.test("unit: one log line per request with route, status, workspace and toke
 const tokenOf = (store: FakeStore) => [...store.tokens.values()][0];
 
 Deno.test("unit: a create is one authentication and one create, every time", async () => {
-  const { post, store } = setup();
+  const { post, store } = await setup();
   assert.equal((await post(EXAMPLE)).status, 201);
   assert.deepEqual(store.calls, { authenticateApiToken: 1, createSubscription: 1 });
   const second = await post(EXAMPLE);
@@ -147,7 +147,7 @@ Deno.test("unit: a create is one authentication and one create, every time", asy
 });
 
 Deno.test("unit: a dead credential gets its 401 before its body is parsed or its target looked up", async () => {
-  const { app, post, store, token, resolved } = setup();
+  const { app, post, store, token, resolved } = await setup();
   assert.equal((await post(EXAMPLE)).status, 201);
   tokenOf(store).revokedAt = NOW;
   assert.equal((await post({ ...EXAMPLE, target_url: "https://fresh.example.com/x" })).status, 401);
@@ -162,7 +162,7 @@ Deno.test("unit: a dead credential gets its 401 before its body is parsed or its
 });
 
 Deno.test("unit: a throttled token's creates get 429 without a DNS lookup", async () => {
-  const { post, resolved } = setup(); // 3 writes a minute
+  const { post, resolved } = await setup(); // 3 writes a minute
   const statuses = [];
   for (let i = 0; i < 8; i++) {
     const response = await post({ ...EXAMPLE, target_url: `https://h${i}.example.com/hook` });
@@ -173,7 +173,7 @@ Deno.test("unit: a throttled token's creates get 429 without a DNS lookup", asyn
 });
 
 Deno.test("unit: a create that fails in the store was still authenticated and counted", async () => {
-  const { post, store } = setup();
+  const { post, store } = await setup();
   store.failInsertWith = new Error("deadlock detected");
   const failed = await post(EXAMPLE);
   assert.equal(failed.status, 500);

@@ -23,7 +23,7 @@ export function isWellFormedApiToken(token: string): boolean {
 }
 
 /** The lowercase hex SHA-256 of the token: what the database stores and looks up. */
-export function hashApiToken(token: string): string {
+export function hashApiToken(token: string): Promise<string> {
   return sha256Hex(token);
 }
 

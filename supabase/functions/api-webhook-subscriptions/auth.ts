@@ -57,7 +57,7 @@ async function apiTokenPrincipal(
   rule: RateLimitRule,
 ): Promise<Authenticated> {
   if (!isWellFormedApiToken(token)) throw invalidCredential();
-  const found = await deps.auth.authenticateApiToken(hashApiToken(token), rule);
+  const found = await deps.auth.authenticateApiToken(await hashApiToken(token), rule);
   if (!found || found.count === null || found.token.revokedAt !== null) throw invalidCredential();
   const { token: record, count } = found;
   if (record.expiresAt !== null && record.expiresAt.getTime() <= now.getTime()) {

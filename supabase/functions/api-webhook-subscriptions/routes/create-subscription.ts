@@ -49,7 +49,7 @@ export const createSubscription = defineRoute({
     maxSubscriptions: deps.maxSubscriptionsPerWorkspace,
     idempotency: key === undefined
       ? undefined
-      : { key, requestHash: requestHash(subscription, principal) },
+      : { key, requestHash: await requestHash(subscription, principal) },
   });
   switch (created.outcome) {
     case "in_flight":
@@ -96,7 +96,7 @@ export const createSubscription = defineRoute({
 function requestHash(
   subscription: { targetUrl: string; eventTypes: string[]; description: string | null },
   principal: Principal,
-): string {
+): Promise<string> {
   return sha256Hex(JSON.stringify([
     principal.kind,
     principal.id,
