@@ -8,6 +8,8 @@
  *   frame      a bare Deno.serve answering a canned 201 through the same gateway
  *   reference  a bare Deno.serve making the function's database calls for a create (authenticate,
  *              then create) with plain fetch and no checks: what the function can at best reach
+ *   reference-sdk  the same two calls through supabase-js, set up as the function sets it up, which
+ *              splits the gap into the client's share and the function's own
  * and prints ratios, which compare from run to run; plus cold start against a bare Deno.serve
  * script, and the first-request penalty. Two cold-start references split that ratio: a bare
  * Deno.serve making the same database calls (frame-db, the throughput reference itself), and the
@@ -46,6 +48,7 @@ const FUNCTION_ENTRY = join(PROJECT_ROOT, "supabase/functions/api-webhook-subscr
 const FRAME_ENTRY = join(PROJECT_ROOT, "scripts/bench/frame.ts");
 const FRAME_DB_ENTRY = join(PROJECT_ROOT, "scripts/bench/frame-db.ts");
 const FRAME_LIBS_ENTRY = join(PROJECT_ROOT, "scripts/bench/frame-libs.ts");
+const FRAME_SDK_ENTRY = join(PROJECT_ROOT, "scripts/bench/frame-sdk.ts");
 const LOAD_ENTRY = join(PROJECT_ROOT, "scripts/bench/load.ts");
 const BODY = JSON.stringify({
   target_url: "https://example.com/wundertre/webhook/{{n}}",
@@ -142,6 +145,7 @@ const UNLIMITED = {
 const dns = await startDnsServer(DNS_RECORDS);
 const framePort = freePort();
 const referencePort = freePort();
+const referenceSdkPort = freePort();
 const stack = await startStack({
   stateDir: await Deno.makeTempDir({ prefix: "wundertreos-bench-" }),
   ports: {},
@@ -152,14 +156,14 @@ const stack = await startStack({
   extraFunctions: {
     "bench-frame": `http://127.0.0.1:${framePort}`,
     "bench-reference": `http://127.0.0.1:${referencePort}`,
+    "bench-reference-sdk": `http://127.0.0.1:${referenceSdkPort}`,
   },
   functionEnv: UNLIMITED,
 });
 const frame = serveScript(FRAME_ENTRY, framePort, {});
-const reference = serveScript(FRAME_DB_ENTRY, referencePort, {
-  SUPABASE_URL: stack.apiUrl,
-  SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
-});
+const platform = { SUPABASE_URL: stack.apiUrl, SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey };
+const reference = serveScript(FRAME_DB_ENTRY, referencePort, platform);
+const referenceSdk = serveScript(FRAME_SDK_ENTRY, referenceSdkPort, platform);
 
 try {
   // The floor's inserts are spread over as many fresh workspaces as the function's, so both meet
@@ -210,16 +214,16 @@ try {
     return [{
       ...common,
       count,
-      url: variant === "reference"
-        ? `${stack.apiUrl}/functions/v1/bench-reference`
-        : stack.functionUrl,
+      url: variant === "function"
+        ? stack.functionUrl
+        : `${stack.apiUrl}/functions/v1/bench-${variant}`,
       headers: { Authorization: `Bearer ${roundTokens[0]}`, "Content-Type": "application/json" },
       body: BODY,
       tokens: roundTokens,
     }];
   };
 
-  const variants = ["floor", "function", "frame", "reference"];
+  const variants = ["floor", "function", "frame", "reference", "reference-sdk"];
   const results: Record<string, LoadResult[]> = Object.fromEntries(
     variants.map((variant) => [variant, []]),
   );
@@ -237,7 +241,7 @@ try {
       }
       results[variant].push(result);
       progress(
-        `round ${round + 1} ${variant.padEnd(9)} ${
+        `round ${round + 1} ${variant.padEnd(13)} ${
           result.requestsPerSecond.toFixed(0)
         } req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`,
       );
@@ -327,6 +331,9 @@ try {
         "function/floor throughput": ratioFigures(rps, "function", "floor"),
         "function/floor p50": ratioFigures(p50, "function", "floor"),
         "reference/floor throughput": ratioFigures(rps, "reference", "floor"),
+        "reference-sdk/reference throughput": ratioFigures(rps, "reference-sdk", "reference"),
+        "function/reference-sdk throughput": ratioFigures(rps, "function", "reference-sdk"),
+        "function/reference-sdk p50": ratioFigures(p50, "function", "reference-sdk"),
         "function/frame throughput": ratioFigures(rps, "function", "frame"),
       },
       coldStartMs: {
@@ -358,10 +365,10 @@ machine: ${environment.cores} cores; ${environment.deno}; PostgreSQL 17 (${envir
     }, hono ${environment.hono}, zod ${environment.zod}
 load: ${CONCURRENCY} concurrent, ${REQUESTS} requests per variant per round, ${ROUNDS} rounds, medians
 
-variant      req/s   p50 ms   p99 ms
+variant         req/s   p50 ms   p99 ms
 ${
       variants.map((variant) =>
-        `${variant.padEnd(10)} ${summary[variant].rps.toFixed(0).padStart(7)} ${
+        `${variant.padEnd(13)} ${summary[variant].rps.toFixed(0).padStart(7)} ${
           summary[variant].p50.toFixed(2).padStart(8)
         } ${summary[variant].p99.toFixed(2).padStart(8)}`
       ).join("\n")
@@ -374,6 +381,10 @@ function/reference p50         ${ratio(p50, "function", "reference")}  (goal <= 
 function/floor throughput      ${ratio(rps, "function", "floor")}
 function/floor p50             ${ratio(p50, "function", "floor")}
 reference/floor throughput     ${ratio(rps, "reference", "floor")}
+reference-sdk: the same two calls through supabase-js, as the function makes them
+reference-sdk/reference throughput  ${ratio(rps, "reference-sdk", "reference")}
+function/reference-sdk throughput   ${ratio(rps, "function", "reference-sdk")}
+function/reference-sdk p50          ${ratio(p50, "function", "reference-sdk")}
 function/frame throughput      ${ratio(rps, "function", "frame")}
 cold start, spawn to first 201: function ${fnCold.toFixed(0)} ms, bare Deno.serve ${
       bare.toFixed(0)
@@ -393,6 +404,7 @@ first-request penalty: ${(firstRequest - laterRequests).toFixed(1)} ms (first ${
 } finally {
   await frame.stop();
   await reference.stop();
+  await referenceSdk.stop();
   await stack.stop();
   await dns.close();
 }

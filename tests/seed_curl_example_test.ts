@@ -55,12 +55,12 @@ Deno.test("the README's curl example works as written against the stack", async 
   assert.equal(body.data.description, "Sync new leads to internal CRM");
 });
 
-Deno.test("every endpoint example in the README works as written against the stack", async () => {
+Deno.test("every endpoint example in docs/api.md works as written against the stack", async () => {
   const { token } = await newToken();
-  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
-  const section = readme.slice(
-    readme.indexOf("### Examples"),
-    readme.indexOf("### Create: the body"),
+  const reference = await Deno.readTextFile(new URL("../docs/api.md", import.meta.url));
+  const section = reference.slice(
+    reference.indexOf("## Examples"),
+    reference.indexOf("## Create: the body"),
   );
   const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1].trim());
   const setup = blocks.shift()!;

@@ -1,5 +1,6 @@
 /** Access to the throw-away stack that `deno task test` starts before running the suite. */
 import pg from "pg";
+import type { Database } from "../../supabase/functions/_shared/database.ts";
 import type { Scope } from "../../supabase/functions/api-webhook-subscriptions/api-token.ts";
 import { issueApiToken, serviceClient } from "../../scripts/local-stack/api-tokens.ts";
 import { assertMatchesDocument } from "./openapi.ts";
@@ -48,17 +49,13 @@ export async function sql<T extends Record<string, unknown>>(
   }
 }
 
-/** A row of public.webhook_subscriptions, as the tests read it with `sql`. */
-export interface SubscriptionRow extends Record<string, unknown> {
-  id: string;
-  workspace_id: string;
-  target_url: string;
-  event_types: string[];
-  description: string | null;
-  secret: string;
-  enabled: boolean;
-  created_at: Date;
-}
+/** A row of public.webhook_subscriptions, as the tests read it with `sql` (pg gives Dates). */
+export type SubscriptionRow =
+  & Omit<
+    Database["public"]["Tables"]["webhook_subscriptions"]["Row"],
+    "created_at" | "updated_at" | "previous_secret_expires_at"
+  >
+  & { created_at: Date; updated_at: Date; previous_secret_expires_at: Date | null };
 
 export interface TestToken {
   token: string;

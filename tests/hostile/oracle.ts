@@ -1,7 +1,8 @@
 /**
- * What the contract (README "Create: the body", "Errors", the strict target policy) says about a
- * request, written down independently of the function's code, so the properties can say more than
- * "no 5xx": a body that breaks a rule is refused, a body that keeps them all is accepted.
+ * What the contract (docs/api.md's "Create: the body" and "Errors", docs/security.md's strict
+ * target policy) says about a request, written down independently of the function's code, so the
+ * properties can say more than "no 5xx": a body that breaks a rule is refused, a body that keeps
+ * them all is accepted.
  */
 import ipaddr from "ipaddr.js";
 

@@ -1,0 +1,37 @@
+/**
+ * A second throughput reference: the reference's two database calls (authenticate, then create)
+ * made through supabase-js, configured as the function configures it, and nothing else. The gap
+ * between it and the plain-fetch reference is what the shape's client costs; the gap between the
+ * function and it is the function's own handling (routing, validation, checks, logging).
+ */
+import { createClient } from "@supabase/supabase-js";
+import { hex } from "./rest.ts";
+
+const key = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY")!;
+const client = createClient(Deno.env.get("SUPABASE_URL")!, key, {
+  accessToken: () => Promise.resolve(key),
+  db: { retry: false, timeout: 10_000 },
+});
+
+Deno.serve(async (request) => {
+  const body = await request.json();
+  const token = request.headers.get("authorization")!.slice("Bearer ".length);
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  const auth = await client.rpc("authenticate_api_token", {
+    token_hash: hex(new Uint8Array(digest)),
+    request_class: "write",
+    max_hits: 999_999_999,
+    window_seconds: 60,
+  }).single<{ workspace_id: string }>();
+  if (auth.error) throw new Error(auth.error.message);
+  const created = await client.rpc("create_webhook_subscription", {
+    owner_workspace_id: auth.data.workspace_id,
+    target_url: body.target_url,
+    event_types: body.event_types,
+    description: body.description,
+    secret: hex(crypto.getRandomValues(new Uint8Array(32))),
+    max_subscriptions: 999_999_999,
+  }).single<{ subscription: unknown }>();
+  if (created.error) throw new Error(created.error.message);
+  return Response.json({ data: created.data.subscription }, { status: 201 });
+});
