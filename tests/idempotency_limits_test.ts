@@ -186,8 +186,14 @@ Deno.test("a malformed Idempotency-Key is a 400 naming the header", async () => 
   for (const key of ["x".repeat(256), "has space", "tab\there", "caf\u00e9"]) {
     const response = await createWithKey(token, key);
     assert.equal(response.status, 400, key);
-    const body = await response.json();
-    assert.equal(body.details[0].field, "Idempotency-Key");
+    assert.deepEqual(await response.json(), {
+      error: "invalid_request",
+      message: "Invalid Idempotency-Key header.",
+      details: [{
+        field: "Idempotency-Key",
+        message: "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+      }],
+    });
   }
   assert.equal((await createWithKey(token, "k".repeat(255))).status, 201);
   assert.equal(await subscriptionCount(workspaceId), 1);

@@ -17,7 +17,7 @@ export const errorSchema = z.strictObject({
 });
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: "invalid_request: the body or query breaks a rule; details names each field.",
+  400: "invalid_request: the body, query or a header breaks a rule; details names each field.",
   401: "unauthorized: the credential is missing, malformed, unknown, expired or revoked.",
   403: "forbidden: the credential lacks a scope; missing_scope names it.",
   404: "not_found: no such subscription in the caller's workspace (or a malformed id).",
@@ -29,7 +29,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
     "idempotency_key_reused (same key, different body) or subscription_limit_reached (limit names the cap).",
   429: "rate_limited: too many requests for this credential; see Retry-After and RateLimit.",
   500: "internal_error: something unexpected; request_id matches X-Request-Id.",
-  503: "service_unavailable: the database is unreachable; retry after Retry-After seconds.",
+  503:
+    "service_unavailable: the database could not be reached or did not answer in time, so the request may or may not have taken effect; retry after Retry-After seconds, with the same Idempotency-Key on a create.",
 };
 
 type JsonSchema = Record<string, unknown> & {

@@ -31,13 +31,13 @@ function fieldErrors(error: z.ZodError): FieldError[] {
 }
 
 /** The one 400 for every validation failure: each field's problem, at most MAX_FIELD_ERRORS. */
-function invalid(what: string, details: FieldError[]): ApiError {
+function invalid(what: "request body" | "query" | "header", details: FieldError[]): ApiError {
   const fields = [...new Set(details.map((detail) => detail.field.split(/[.[]/)[0]))];
   const named = fields.length > 5
     ? `${fields.slice(0, 5).join(", ")} and ${fields.length - 5} more`
     : fields.join(", ");
   return invalidRequest(
-    `Invalid ${what}: check ${named}.`,
+    what === "header" ? `Invalid ${named} header.` : `Invalid ${what}: check ${named}.`,
     details.slice(0, MAX_FIELD_ERRORS),
     details.length > MAX_FIELD_ERRORS ? { details_truncated: true } : {},
   );
@@ -89,5 +89,5 @@ export function validateHeaders<T extends z.ZodObject>(
   });
   const result = schema.safeParse(Object.fromEntries(given));
   if (result.success) return result.data;
-  throw invalid("headers", fieldErrors(result.error));
+  throw invalid("header", fieldErrors(result.error));
 }
