@@ -286,16 +286,19 @@ try {
   const bareCold = [];
   const bareDbCold = [];
   const bareLibsCold = [];
+  const bareSdkCold = [];
   for (let i = 0; i < COLD_STARTS; i++) {
     functionCold.push(await coldStart(FUNCTION_ENTRY, functionEnv, request));
     bareCold.push(await coldStart(FRAME_ENTRY, {}, request));
     bareDbCold.push(await coldStart(FRAME_DB_ENTRY, functionEnv, request));
     bareLibsCold.push(await coldStart(FRAME_LIBS_ENTRY, functionEnv, request));
+    bareSdkCold.push(await coldStart(FRAME_SDK_ENTRY, functionEnv, request));
   }
   const fnCold = median(functionCold.map((c) => c.toFirst201));
   const bare = median(bareCold.map((c) => c.toFirst201));
   const bareDb = median(bareDbCold.map((c) => c.toFirst201));
   const bareLibs = median(bareLibsCold.map((c) => c.toFirst201));
+  const bareSdk = median(bareSdkCold.map((c) => c.toFirst201));
   const firstRequest = median(functionCold.map((c) => c.first));
   const laterRequests = median(functionCold.map((c) => c.later));
 
@@ -341,6 +344,7 @@ try {
         bare: ms(bare),
         "bare-db": ms(bareDb),
         "bare-libs": ms(bareLibs),
+        "bare-sdk": ms(bareSdk),
         firstRequest: ms(firstRequest),
         laterRequests: ms(laterRequests),
       },
@@ -348,6 +352,7 @@ try {
         "function/bare": round2(fnCold / bare),
         "function/bare-db": round2(fnCold / bareDb),
         "function/bare-libs": round2(fnCold / bareLibs),
+        "function/bare-sdk": round2(fnCold / bareSdk),
         "bare-libs/bare": round2(bareLibs / bare),
       },
       goals: {
@@ -397,6 +402,9 @@ cold start, spawn to first 201: function ${fnCold.toFixed(0)} ms, bare Deno.serv
     } ms (${(bareLibs / bare).toFixed(2)}x); function/that ${
       (fnCold / bareLibs).toFixed(2)
     }  (goal <= 1.25)
+  the same with its two calls made through supabase-js (reference-sdk) ${bareSdk.toFixed(0)} ms (${
+      (bareSdk / bare).toFixed(2)
+    }x); function/that ${(fnCold / bareSdk).toFixed(2)}
 first-request penalty: ${(firstRequest - laterRequests).toFixed(1)} ms (first ${
       firstRequest.toFixed(1)
     } ms, then median ${laterRequests.toFixed(1)} ms)`);

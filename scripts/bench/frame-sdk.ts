@@ -1,9 +1,12 @@
 /**
- * A second throughput reference: the reference's two database calls (authenticate, then create)
- * made through supabase-js, configured as the function configures it, and nothing else. The gap
- * between it and the plain-fetch reference is what the shape's client costs; the gap between the
- * function and it is the function's own handling (routing, validation, checks, logging).
+ * A second reference: the reference's two database calls (authenticate, then create) made through
+ * supabase-js, configured as the function configures it, after loading hono and zod as well: the
+ * shape's libraries, loaded and used for the database calls, and nothing else. The gap between it
+ * and the plain-fetch reference is what the shape's client costs; the gap between the function
+ * and it is the function's own handling (routing, validation, checks, logging) and start-up.
  */
+import "hono";
+import "zod";
 import { createClient } from "@supabase/supabase-js";
 import { hex } from "./rest.ts";
 
