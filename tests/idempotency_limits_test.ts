@@ -1,26 +1,7 @@
 import assert from "node:assert/strict";
 import pg from "pg";
-import {
-  apiFetch,
-  CONTRACT_EXAMPLE,
-  newToken,
-  sql,
-  stack,
-  subscriptionCount,
-} from "./helpers/stack.ts";
-import { call } from "./helpers/subscriptions.ts";
-
-function createWithKey(token: string, key: string, body: unknown = CONTRACT_EXAMPLE) {
-  return apiFetch(stack.functionUrl, {
-    method: "POST",
-    headers: {
-      Authorization: `Bearer ${token}`,
-      "Content-Type": "application/json",
-      "Idempotency-Key": key,
-    },
-    body: JSON.stringify(body),
-  });
-}
+import { CONTRACT_EXAMPLE, newToken, sql, stack, subscriptionCount } from "./helpers/stack.ts";
+import { call, createWithKey } from "./helpers/subscriptions.ts";
 
 Deno.test("the same Idempotency-Key and body replays the original response, marked as a replay", async () => {
   const { token, workspaceId } = await newToken();

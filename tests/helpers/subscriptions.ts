@@ -37,3 +37,16 @@ export async function created(
   assert.equal(response.status, 201);
   return (await response.json()).data;
 }
+
+/** POST / with an Idempotency-Key, as a client retrying a create would send it. */
+export function createWithKey(token: string, key: string, body: unknown = CONTRACT_EXAMPLE) {
+  return apiFetch(stack.functionUrl, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${token}`,
+      "Content-Type": "application/json",
+      "Idempotency-Key": key,
+    },
+    body: JSON.stringify(body),
+  });
+}
