@@ -347,6 +347,8 @@ try {
         "bare-sdk": ms(bareSdk),
         firstRequest: ms(firstRequest),
         laterRequests: ms(laterRequests),
+        "bare-libs firstRequest": ms(median(bareLibsCold.map((c) => c.first))),
+        "bare-sdk firstRequest": ms(median(bareSdkCold.map((c) => c.first))),
       },
       coldStartRatios: {
         "function/bare": round2(fnCold / bare),
