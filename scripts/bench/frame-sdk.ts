@@ -7,13 +7,12 @@
  */
 import "hono";
 import "zod";
-import { createClient } from "@supabase/supabase-js";
+import { createServiceClient } from "../../supabase/functions/_shared/supabase-client.ts";
 import { hex } from "./rest.ts";
 
-const key = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY")!;
-const client = createClient(Deno.env.get("SUPABASE_URL")!, key, {
-  accessToken: () => Promise.resolve(key),
-  db: { retry: false, timeout: 10_000 },
+const client = createServiceClient({
+  supabaseUrl: Deno.env.get("SUPABASE_URL")!,
+  serviceRoleKey: Deno.env.get("SUPABASE_SERVICE_ROLE_KEY")!,
 });
 
 Deno.serve(async (request) => {
@@ -25,7 +24,7 @@ Deno.serve(async (request) => {
     request_class: "write",
     max_hits: 999_999_999,
     window_seconds: 60,
-  }).single<{ workspace_id: string }>();
+  }).single();
   if (auth.error) throw new Error(auth.error.message);
   const created = await client.rpc("create_webhook_subscription", {
     owner_workspace_id: auth.data.workspace_id,
@@ -34,7 +33,7 @@ Deno.serve(async (request) => {
     description: body.description,
     secret: hex(crypto.getRandomValues(new Uint8Array(32))),
     max_subscriptions: 999_999_999,
-  }).single<{ subscription: unknown }>();
+  }).single();
   if (created.error) throw new Error(created.error.message);
   return Response.json({ data: created.data.subscription }, { status: 201 });
 });
