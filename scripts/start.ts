@@ -49,6 +49,7 @@ try {
       .filter(Boolean),
     onProgress: (message) => console.log(`  - ${message}`),
     onFunctionLine: (line) => console.log(`[function] ${line}`),
+    onDispatcherLine: (line) => console.log(`[dispatcher] ${line}`),
   });
 } catch (error) {
   console.error(`\nThe stack did not start: ${(error as Error).message}`);
@@ -77,6 +78,8 @@ WundertreOS webhook API is running.
 
   API URL           ${stack.apiUrl}
   Function          ${stack.functionUrl}
+  Dispatcher        ${stack.dispatcherUrl}
+                    runs every 10 s, and at once after each emit
   REST (PostgREST)  ${stack.apiUrl}/rest/v1
   Database          ${stack.databaseUrl}
   anon key          ${stack.anonKey}
@@ -94,6 +97,9 @@ curl -X POST \\
 "event_types": ["contact.created", "contact.tag_added"],
 "description": "Sync new leads to internal CRM"
 }'
+
+Watch a delivery arrive: deno task receiver, subscribe its URL, then
+  deno task emit --type contact.created --data '{"id": "c_1"}'
 
 More tokens: deno task token --scopes webhooks:read,webhooks:write
 Press Ctrl-C to stop.

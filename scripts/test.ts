@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { DNS_RECORDS } from "../tests/helpers/dns-records.ts";
+import { TEST_DISPATCHER_ENV } from "../tests/helpers/dispatcher-env.ts";
 import { startDnsServer } from "./local-stack/dns-server.ts";
 import { reservedPort } from "./local-stack/processes.ts";
 import { startStack } from "./local-stack/stack.ts";
@@ -28,6 +29,10 @@ const stack = await startStack({
   targetDnsServer: `127.0.0.1:${dns.port}`,
   // Small enough that the cap is reachable in a test, large enough for every other test.
   functionEnv: { MAX_SUBSCRIPTIONS_PER_WORKSPACE: "30" },
+  // The suite's receivers listen on loopback, which the strict policy refuses; the rebinding test
+  // runs a strict dispatcher of its own. The contract's waits, shortened by configuration only.
+  dispatcherEnv: TEST_DISPATCHER_ENV,
+  dispatchIntervalMs: 300,
 });
 
 // The fault tests take parts of the stack away through this; it listens on loopback only.
@@ -39,6 +44,8 @@ const control = Deno.serve(
       "/postgrest/start": stack.faults.startPostgrest,
       "/postgres/stop": stack.faults.stopPostgres,
       "/postgres/start": stack.faults.startPostgres,
+      "/scheduler/pause": stack.scheduler.pause,
+      "/scheduler/resume": async () => stack.scheduler.resume(),
     };
     const action = request.method === "POST" ? actions[new URL(request.url).pathname] : undefined;
     if (!action) return new Response("not found", { status: 404 });
@@ -67,6 +74,7 @@ try {
       SUPABASE_JWT_SECRET: stack.jwtSecret,
       WUNDERTRE_TEST_DATABASE_URL: stack.databaseUrl,
       WUNDERTRE_TEST_LOG_DIR: stack.logDir,
+      WUNDERTRE_TEST_DISPATCHER_URL: stack.dispatcherUrl,
       WUNDERTRE_TEST_SESSION_KEY: JSON.stringify(stack.sessionSigningKey.privateJwk),
       WUNDERTRE_TEST_PAGE_PORT: String(pagePort),
       WUNDERTRE_TEST_DNS_SERVER: `127.0.0.1:${dns.port}`,

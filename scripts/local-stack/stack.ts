@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { FUNCTION_NAME } from "../../supabase/functions/api-webhook-subscriptions/app-env.ts";
+import { FUNCTION_NAME as DISPATCHER_NAME } from "../../supabase/functions/webhook-dispatcher/config.ts";
 import { applyMigrations, applySeed, bootstrapPlatform } from "./database.ts";
 import { gatewayHandler } from "./gateway.ts";
 import {
@@ -17,6 +18,7 @@ import {
 } from "./postgres.ts";
 import { startPostgrest } from "./postgrest.ts";
 import { freePort, type ManagedProcess, spawnManaged, waitFor } from "./processes.ts";
+import { type Scheduler, startScheduler } from "./scheduler.ts";
 
 export interface StackPorts {
   gateway: number;
@@ -41,6 +43,11 @@ export interface StackOptions {
   corsAllowedOrigins?: string[];
   /** Where the function's own log lines go, besides its log file. */
   onFunctionLine?: (line: string) => void;
+  /** More environment for the dispatcher (shorter waits in the tests). */
+  dispatcherEnv?: Record<string, string>;
+  /** How often the dispatcher is called besides after each emit; 10 s, as on Supabase. */
+  dispatchIntervalMs?: number;
+  onDispatcherLine?: (line: string) => void;
   onProgress?: (message: string) => void;
 }
 
@@ -48,7 +55,10 @@ export interface Stack extends LocalKeys {
   sessionSigningKey: SessionSigningKey;
   apiUrl: string;
   functionUrl: string;
+  dispatcherUrl: string;
   databaseUrl: string;
+  /** The local pg_cron: pause it to run dispatchers of your own. */
+  scheduler: Scheduler;
   logDir: string;
   ports: StackPorts;
   pids: number[];
@@ -91,11 +101,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     postgres: await logWriter(join(logDir, "postgres.log")),
     postgrest: await logWriter(join(logDir, "postgrest.log")),
     function: await logWriter(join(logDir, "function.log")),
+    dispatcher: await logWriter(join(logDir, "dispatcher.log")),
   };
   const started: ManagedProcess[] = [];
   let gateway: Deno.HttpServer | undefined;
+  let scheduler: Scheduler | undefined;
 
   const stop = async () => {
+    await scheduler?.stop();
     await gateway?.shutdown();
     for (const process of [...started].reverse()) await process.stop();
     for (const log of Object.values(logs)) log.close();
@@ -135,45 +148,61 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push(await startPostgrest(postgrestOptions));
 
     const apiUrl = `http://127.0.0.1:${ports.gateway}`;
-    const functionPort = freePort(taken);
-    progress(`function ${FUNCTION_NAME} on 127.0.0.1:${functionPort}`);
-    const fn = spawnManaged({
-      name: "function",
-      command: Deno.execPath(),
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-env",
-        "--no-prompt",
-        join(PROJECT_ROOT, "supabase", "functions", FUNCTION_NAME, "index.ts"),
-      ],
-      cwd: PROJECT_ROOT,
-      env: {
-        SUPABASE_URL: apiUrl,
-        SUPABASE_ANON_KEY: keys.anonKey,
-        SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
-        // Sessions may be signed either way locally: the legacy shared secret (HS256) or the
-        // asymmetric key the gateway publishes as Supabase Auth's JWKS.
-        JWT_SECRET: keys.jwtSecret,
-        CORS_ALLOWED_ORIGINS: (options.corsAllowedOrigins ?? []).join(","),
-        TARGET_URL_POLICY: options.targetPolicy,
-        TARGET_DNS_SERVER: options.targetDnsServer ?? "",
-        ...options.functionEnv,
-        DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${functionPort}`,
-        NO_COLOR: "1",
-      },
-      onLine: (line) => {
-        logs.function.write(line);
-        options.onFunctionLine?.(line);
-      },
+    const functionEnv = {
+      SUPABASE_URL: apiUrl,
+      SUPABASE_ANON_KEY: keys.anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+      TARGET_URL_POLICY: options.targetPolicy,
+      TARGET_DNS_SERVER: options.targetDnsServer ?? "",
+      NO_COLOR: "1",
+    };
+    const serveFunction = async (
+      name: string,
+      env: Record<string, string>,
+      onLine: (line: string) => void,
+    ) => {
+      const port = freePort(taken);
+      progress(`function ${name} on 127.0.0.1:${port}`);
+      const process = spawnManaged({
+        name,
+        command: Deno.execPath(),
+        args: [
+          "run",
+          "--allow-net",
+          "--allow-env",
+          "--no-prompt",
+          join(PROJECT_ROOT, "supabase", "functions", name, "index.ts"),
+        ],
+        cwd: PROJECT_ROOT,
+        env: { ...functionEnv, ...env, DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}` },
+        onLine,
+      });
+      started.push(process);
+      const origin = `http://127.0.0.1:${port}`;
+      await waitFor(`function ${name}`, async () => {
+        const response = await fetch(origin);
+        await response.body?.cancel();
+        return true;
+      }, process);
+      return origin;
+    };
+
+    const functionOrigin = await serveFunction(FUNCTION_NAME, {
+      // Sessions may be signed either way locally: the legacy shared secret (HS256) or the
+      // asymmetric key the gateway publishes as Supabase Auth's JWKS.
+      JWT_SECRET: keys.jwtSecret,
+      CORS_ALLOWED_ORIGINS: (options.corsAllowedOrigins ?? []).join(","),
+      ...options.functionEnv,
+    }, (line) => {
+      logs.function.write(line);
+      options.onFunctionLine?.(line);
     });
-    started.push(fn);
-    const functionOrigin = `http://127.0.0.1:${functionPort}`;
-    await waitFor(`function ${FUNCTION_NAME}`, async () => {
-      const response = await fetch(functionOrigin);
-      await response.body?.cancel();
-      return true;
-    }, fn);
+    const dispatcherOrigin = await serveFunction(DISPATCHER_NAME, {
+      ...options.dispatcherEnv,
+    }, (line) => {
+      logs.dispatcher.write(line);
+      options.onDispatcherLine?.(line);
+    });
 
     progress(`gateway on ${apiUrl}`);
     gateway = Deno.serve(
@@ -181,17 +210,36 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       gatewayHandler({
         port: ports.gateway,
         postgrestUrl: `http://127.0.0.1:${postgrestPort}`,
-        functions: { ...options.extraFunctions, [FUNCTION_NAME]: functionOrigin },
+        functions: {
+          ...options.extraFunctions,
+          [FUNCTION_NAME]: functionOrigin,
+          [DISPATCHER_NAME]: dispatcherOrigin,
+        },
         apiKeys: [keys.anonKey, keys.serviceRoleKey],
         jwks: { keys: [sessionSigningKey.publicJwk] },
       }),
     );
+
+    const dispatcherUrl = `${apiUrl}/functions/v1/${DISPATCHER_NAME}`;
+    const dispatchIntervalMs = options.dispatchIntervalMs ?? 10_000;
+    progress(
+      `${DISPATCHER_NAME} runs every ${dispatchIntervalMs / 1000} s and at once after each emit`,
+    );
+    scheduler = startScheduler({
+      dispatcherUrl,
+      serviceRoleKey: keys.serviceRoleKey,
+      databaseUrl: postgres.url,
+      intervalMs: dispatchIntervalMs,
+      onLine: (line) => logs.dispatcher.write(`[scheduler] ${line}`),
+    });
 
     return {
       ...keys,
       sessionSigningKey,
       apiUrl,
       functionUrl: `${apiUrl}/functions/v1/${FUNCTION_NAME}`,
+      dispatcherUrl,
+      scheduler,
       databaseUrl: postgres.url,
       logDir,
       ports,

@@ -15,6 +15,9 @@ type SubscriptionRow = {
   previous_secret: string | null;
   previous_secret_expires_at: string | null;
   enabled: boolean;
+  disabled_reason: string | null;
+  disabled_at: string | null;
+  failing_since: string | null;
   created_at: string;
   updated_at: string;
 };
@@ -79,6 +82,44 @@ export type Database = {
         };
         Relationships: [];
       };
+      webhook_events: {
+        Row: { id: string; workspace_id: string; type: string; data: Json; created_at: string };
+        Insert: { id: string; workspace_id: string; type: string; data: Json; created_at?: string };
+        Update: { [_ in never]: never };
+        Relationships: [];
+      };
+      webhook_deliveries: {
+        Row: {
+          id: string;
+          event_id: string;
+          subscription_id: string;
+          status: string;
+          attempt_count: number;
+          next_attempt_at: string;
+          lease_id: string | null;
+          last_response_status: number | null;
+          created_at: string;
+          finished_at: string | null;
+        };
+        Insert: { event_id: string; subscription_id: string; next_attempt_at?: string };
+        Update: { status?: string; next_attempt_at?: string };
+        Relationships: [];
+      };
+      webhook_delivery_attempts: {
+        Row: {
+          id: number;
+          delivery_id: string;
+          attempt_number: number;
+          started_at: string;
+          duration_ms: number;
+          response_status: number | null;
+          error_kind: string | null;
+          response_body: string | null;
+        };
+        Insert: { [_ in never]: never };
+        Update: { [_ in never]: never };
+        Relationships: [];
+      };
     };
     Views: { [_ in never]: never };
     Functions: {
@@ -137,6 +178,35 @@ export type Database = {
           created_at: string;
           previous_secret_expires_at: string;
         }[];
+      };
+      emit_webhook_event: {
+        Args: { p_workspace_id: string; p_type: string; p_data: Json; p_event_id?: string | null };
+        Returns: string;
+      };
+      claim_webhook_deliveries: {
+        Args: { max_deliveries: number; lease_seconds: number; max_per_subscription: number };
+        Returns: {
+          delivery_id: string;
+          lease_id: string;
+          attempt_number: number;
+          subscription_id: string;
+          target_url: string;
+          secret: string;
+          previous_secret: string | null;
+          event_id: string;
+          event_type: string;
+          event_created_at: string;
+          workspace_id: string;
+          data: Json;
+        }[];
+      };
+      record_webhook_attempts: {
+        Args: { attempts: Json; failing_after_seconds: number };
+        Returns: number;
+      };
+      delete_expired_webhook_events: {
+        Args: { max_events?: number };
+        Returns: number;
       };
     };
     Enums: { [_ in never]: never };

@@ -78,7 +78,7 @@ export function refusalMessage(reason: TargetRefusal): string {
   return MESSAGES[reason];
 }
 
-function bareHost(hostname: string): string {
+export function bareHost(hostname: string): string {
   const host = hostname.toLowerCase().replace(/\.$/, "");
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
@@ -88,8 +88,12 @@ function isReservedName(host: string): boolean {
     host.endsWith(".internal") || !host.includes(".");
 }
 
-/** Why `url` (already WHATWG-parsed and http(s)) may not receive deliveries, or null. */
-export async function refuseTarget(url: URL, policy: TargetPolicy): Promise<TargetRefusal | null> {
+/**
+ * What can be judged of `url` (already WHATWG-parsed and http(s)) without resolving its host:
+ * the scheme, an IP literal, the API's own hosts, reserved names. Null when nothing is refused;
+ * a host name must then still resolve to public addresses only.
+ */
+export function refuseTargetName(url: URL, policy: TargetPolicy): TargetRefusal | null {
   if (policy.mode === "permissive") return null;
   if (url.protocol !== "https:") return "scheme_not_allowed";
   const host = bareHost(url.hostname);
@@ -98,8 +102,16 @@ export async function refuseTarget(url: URL, policy: TargetPolicy): Promise<Targ
   const literal = isIpLiteral(host);
   if (literal && !isPublicAddress(host)) return "private_address";
   if (policy.ownHosts.includes(host)) return "own_host";
-  if (literal) return null;
-  if (isReservedName(host)) return "reserved_hostname";
+  if (!literal && isReservedName(host)) return "reserved_hostname";
+  return null;
+}
+
+/** Why `url` (already WHATWG-parsed and http(s)) may not receive deliveries, or null. */
+export async function refuseTarget(url: URL, policy: TargetPolicy): Promise<TargetRefusal | null> {
+  const refusal = refuseTargetName(url, policy);
+  if (refusal !== null || policy.mode === "permissive") return refusal;
+  const host = bareHost(url.hostname);
+  if (isIpLiteral(host)) return null;
   let addresses: string[];
   try {
     addresses = await policy.resolver.resolve(host);

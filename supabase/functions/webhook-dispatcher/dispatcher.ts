@@ -1,0 +1,233 @@
+/**
+ * One dispatcher run: claim due deliveries, send them with a bounded number in flight, record
+ * each attempt and schedule the next, until nothing is due or the time budget is nearly spent.
+ * Claims keep coming while slow receivers hold their slots, so one receiver never stalls the rest.
+ */
+import type { Log } from "../_shared/log.ts";
+import type { AttemptRecord, ClaimedDelivery, DeliveryStore } from "./delivery-store.ts";
+import { parseRetryAfter, retryDelayMs } from "./retry-schedule.ts";
+import type { Sender } from "./sender.ts";
+import { signatureHeader } from "./signature.ts";
+
+export const USER_AGENT = "WundertreOS-Webhooks/1.0";
+
+export interface DispatchSettings {
+  /** For the whole attempt (the contract's 15 s). */
+  attemptTimeoutMs: number;
+  /** Waits after each failed attempt, before jitter. */
+  retryScheduleSeconds: number[];
+  /** How long a claim holds a delivery; longer than an attempt, or two could send it at once. */
+  leaseSeconds: number;
+  /** A failure streak this long disables the subscription as failing (the contract's 5 days). */
+  failingAfterSeconds: number;
+  /** The run stops claiming when less than one attempt's timeout is left of this. */
+  timeBudgetMs: number;
+  maxInFlight: number;
+  /** The most a claim takes at once. */
+  batchSize: number;
+  /** The most deliveries one subscription has in flight, over all dispatchers. */
+  maxPerSubscription: number;
+  /** How often to look for newly due deliveries while attempts are in flight. */
+  pollIntervalMs: number;
+}
+
+export interface DispatcherDependencies {
+  store: DeliveryStore;
+  send: Sender;
+  settings: DispatchSettings;
+  clock: () => Date;
+  /** In [0, 1), for the retry jitter. */
+  random: () => number;
+  log: Log;
+}
+
+export interface RunSummary {
+  claimed: number;
+  succeeded: number;
+  retried: number;
+  failed: number;
+  gone: number;
+  /** Attempts whose record did not land (lease lost, or the database away): sent again later. */
+  unrecorded: number;
+  duration_ms: number;
+}
+
+/** The body every attempt of a delivery carries, byte for byte. */
+export function deliveryBody(delivery: ClaimedDelivery): string {
+  return JSON.stringify({
+    id: delivery.eventId,
+    type: delivery.eventType,
+    timestamp: new Date(delivery.eventCreatedAt).toISOString(),
+    workspace_id: delivery.workspaceId,
+    data: delivery.data,
+  });
+}
+
+async function attempt(
+  delivery: ClaimedDelivery,
+  deps: DispatcherDependencies,
+): Promise<AttemptRecord> {
+  const body = deliveryBody(delivery);
+  const startedAt = deps.clock();
+  const timestamp = Math.floor(startedAt.getTime() / 1000);
+  const response = await deps.send({
+    url: delivery.targetUrl,
+    body,
+    headers: {
+      "Content-Type": "application/json",
+      "User-Agent": USER_AGENT,
+      "webhook-id": delivery.eventId,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": await signatureHeader(
+        delivery.secrets,
+        delivery.eventId,
+        timestamp,
+        body,
+      ),
+    },
+  });
+  const record: AttemptRecord = {
+    delivery_id: delivery.deliveryId,
+    lease_id: delivery.leaseId,
+    attempt_number: delivery.attemptNumber,
+    started_at: startedAt.toISOString(),
+    duration_ms: response.durationMs,
+    response_status: response.status,
+    error_kind: response.errorKind,
+    response_body: response.body,
+    outcome: "succeeded",
+    next_attempt_at: null,
+  };
+  if (response.errorKind === null) return record;
+  if (response.status === 410) return { ...record, outcome: "gone" };
+  const delay = retryDelayMs(
+    delivery.attemptNumber,
+    deps.settings.retryScheduleSeconds,
+    deps.random,
+    parseRetryAfter(response.retryAfter, deps.clock()),
+  );
+  if (delay === null) return { ...record, outcome: "failed" };
+  return {
+    ...record,
+    outcome: "retry",
+    next_attempt_at: new Date(deps.clock().getTime() + delay).toISOString(),
+  };
+}
+
+export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSummary> {
+  const { settings, store, log } = deps;
+  const started = deps.clock().getTime();
+  const summary: RunSummary = {
+    claimed: 0,
+    succeeded: 0,
+    retried: 0,
+    failed: 0,
+    gone: 0,
+    unrecorded: 0,
+    duration_ms: 0,
+  };
+  const inFlight = new Set<Promise<void>>();
+  let finished: AttemptRecord[] = [];
+  let wake: () => void = () => {};
+
+  const start = (delivery: ClaimedDelivery) => {
+    const task = attempt(delivery, deps).then(
+      (record) => {
+        finished.push(record);
+        if (record.outcome !== "succeeded") {
+          log({
+            level: "info",
+            msg: "delivery attempt failed",
+            delivery_id: record.delivery_id,
+            subscription_id: delivery.subscriptionId,
+            attempt: record.attempt_number,
+            status: record.response_status,
+            error_kind: record.error_kind,
+            outcome: record.outcome,
+            duration_ms: record.duration_ms,
+          });
+        }
+      },
+      (error: unknown) => {
+        // A bug of ours, not the receiver's: the lease runs out and the delivery goes again.
+        summary.unrecorded++;
+        log({
+          level: "error",
+          msg: "delivery attempt crashed",
+          delivery_id: delivery.deliveryId,
+          error: (error as Error)?.name ?? "unknown",
+        });
+      },
+    ).finally(() => {
+      inFlight.delete(task);
+      wake();
+    });
+    inFlight.add(task);
+  };
+
+  const flush = async () => {
+    if (finished.length === 0) return;
+    const batch = finished;
+    finished = [];
+    try {
+      const recorded = await store.record(batch, settings.failingAfterSeconds);
+      summary.unrecorded += batch.length - recorded;
+      for (const record of batch) {
+        const key = record.outcome === "retry" ? "retried" : record.outcome;
+        summary[key]++;
+      }
+    } catch (error) {
+      // Kept for the next flush; if the database stays away, the leases run out and the
+      // deliveries are sent again (at least once).
+      finished = batch.concat(finished);
+      log({ level: "warn", msg: "attempt records not saved yet", error: (error as Error).message });
+    }
+  };
+
+  const timeLeft = () => settings.timeBudgetMs - (deps.clock().getTime() - started);
+  let storeDown = false;
+  while (true) {
+    const mayClaim = !storeDown && timeLeft() > settings.attemptTimeoutMs + 1000;
+    const free = settings.maxInFlight - inFlight.size;
+    let claimedNow = 0;
+    if (mayClaim && free > 0) {
+      try {
+        const claimed = await store.claim({
+          maxDeliveries: Math.min(free, settings.batchSize),
+          leaseSeconds: settings.leaseSeconds,
+          maxPerSubscription: settings.maxPerSubscription,
+        });
+        claimedNow = claimed.length;
+        summary.claimed += claimed.length;
+        for (const delivery of claimed) start(delivery);
+      } catch (error) {
+        storeDown = true;
+        log({ level: "warn", msg: "claim failed", error: (error as Error).message });
+      }
+    }
+    if (inFlight.size === 0 && claimedNow === 0) break;
+    // A full batch suggests more is due: claim again at once while there is room.
+    if (
+      claimedNow > 0 && claimedNow === Math.min(free, settings.batchSize) &&
+      inFlight.size < settings.maxInFlight
+    ) {
+      await flush();
+      continue;
+    }
+    const woken = new Promise<void>((resolve) => wake = resolve);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = new Promise<void>((resolve) =>
+      timer = setTimeout(resolve, settings.pollIntervalMs)
+    );
+    await Promise.race([woken, poll]);
+    clearTimeout(timer);
+    await flush();
+  }
+  await Promise.all(inFlight);
+  await flush();
+  if (finished.length > 0) {
+    summary.unrecorded += finished.length;
+  }
+  summary.duration_ms = deps.clock().getTime() - started;
+  return summary;
+}
