@@ -45,7 +45,7 @@ const control = Deno.serve(
       "/postgres/stop": stack.faults.stopPostgres,
       "/postgres/start": stack.faults.startPostgres,
       "/scheduler/pause": stack.scheduler.pause,
-      "/scheduler/resume": async () => stack.scheduler.resume(),
+      "/scheduler/resume": () => Promise.resolve(stack.scheduler.resume()),
     };
     const action = request.method === "POST" ? actions[new URL(request.url).pathname] : undefined;
     if (!action) return new Response("not found", { status: 404 });
