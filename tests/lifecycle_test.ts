@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { newToken, sql } from "./helpers/stack.ts";
 import { call, created } from "./helpers/subscriptions.ts";
 
-const withoutSecret = ({ secret: _, ...rest }: Record<string, unknown>) => rest;
+/** The subscription as GET shows it: no secret, and why it is disabled (never, when just made). */
+const withoutSecret = ({ secret: _, ...rest }: Record<string, unknown>) => ({
+  ...rest,
+  disabled_reason: null,
+  disabled_at: null,
+});
 
 Deno.test("GET /{id} returns the subscription without its secret", async () => {
   const { token } = await newToken();
@@ -149,18 +154,30 @@ Deno.test("PATCH changes each field with create's rules and returns the subscrip
     enabled: false,
   });
   assert.equal(patched.status, 200);
-  assert.deepEqual(patched.body.data, {
+  const { disabled_at, ...patchedRest } = patched.body.data;
+  assert.deepEqual(patchedRest, {
     ...withoutSecret(subscription),
     target_url: "https://receiver.example.com/new",
     event_types: ["deal.updated", "contact.enriched"],
     description: null,
     enabled: false,
+    disabled_reason: "manual",
   });
+  assert.ok(Math.abs(Date.parse(disabled_at) - Date.now()) < 5000, disabled_at);
   assert.ok(!patched.text.includes(subscription.secret));
 
   const renamed = await call(token, "PATCH", `/${subscription.id}`, { description: "Renamed" });
   assert.equal(renamed.body.data.description, "Renamed");
   assert.equal(renamed.body.data.enabled, false, "fields not sent stay as they were");
+  assert.equal(renamed.body.data.disabled_at, disabled_at);
+
+  const enabledAgain = await call(token, "PATCH", `/${subscription.id}`, { enabled: true });
+  assert.equal(enabledAgain.body.data.disabled_reason, null, "enabling clears the reason");
+  assert.equal(enabledAgain.body.data.disabled_at, null);
+  assert.equal(
+    (await call(token, "PATCH", `/${subscription.id}`, { enabled: false })).status,
+    200,
+  );
 
   const [row] = await sql<Record<string, unknown>>(
     "select * from public.webhook_subscriptions where id = $1",

@@ -41,6 +41,8 @@ Deno.test("the response check catches drift: extra fields, wrong types, undocume
     enabled: true,
     description: null,
     created_at: "2026-05-17T14:30:00Z",
+    disabled_reason: null,
+    disabled_at: null,
   };
   const check = (status: number, body: unknown, contentType = "application/json") =>
     assertMatchesDocument(stack.functionUrl, "GET", path, {
@@ -51,6 +53,10 @@ Deno.test("the response check catches drift: extra fields, wrong types, undocume
   await check(200, { data: valid });
   await assert.rejects(check(200, { data: { ...valid, secret: "0".repeat(64) } }), OpenApiMismatch);
   await assert.rejects(check(200, { data: { ...valid, enabled: "yes" } }), OpenApiMismatch);
+  await assert.rejects(
+    check(200, { data: { ...valid, disabled_reason: "tired" } }),
+    OpenApiMismatch,
+  );
   await assert.rejects(
     check(200, { data: { ...valid, created_at: "yesterday" } }),
     OpenApiMismatch,

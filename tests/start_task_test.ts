@@ -84,7 +84,7 @@ Deno.test({
       createdIds.push(String(data.id), String(local.body.data.id));
 
       const state = JSON.parse(await Deno.readTextFile(join(stateDir, "stack.json")));
-      assert.equal(state.pids.length, 3, "postgres, postgrest and the function");
+      assert.equal(state.pids.length, 4, "postgres, postgrest and the two functions");
       for (const pid of state.pids) assert.ok(isAlive(pid));
 
       if (round === 2) {

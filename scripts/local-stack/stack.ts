@@ -160,6 +160,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       name: string,
       env: Record<string, string>,
       onLine: (line: string) => void,
+      permissions: string[] = [],
     ) => {
       const port = freePort(taken);
       progress(`function ${name} on 127.0.0.1:${port}`);
@@ -170,6 +171,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           "run",
           "--allow-net",
           "--allow-env",
+          ...permissions,
           "--no-prompt",
           join(PROJECT_ROOT, "supabase", "functions", name, "index.ts"),
         ],
@@ -202,7 +204,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }, (line) => {
       logs.dispatcher.write(line);
       options.onDispatcherLine?.(line);
-    });
+      // node:https reads the system's CA certificates, which Deno counts as system access.
+    }, ["--allow-sys"]);
 
     progress(`gateway on ${apiUrl}`);
     gateway = Deno.serve(

@@ -126,7 +126,9 @@ create table public.webhook_delivery_attempts (
     'tls_error',
     'dns_failure',
     'blocked_address',
-    'invalid_response'
+    'invalid_response',
+    -- The dispatcher could not make the request (on our side); retried like any failure.
+    'internal_error'
   )),
   -- The first 1 KiB of the response body, decoded as UTF-8.
   response_body text check (octet_length(response_body) <= 4096),
@@ -145,7 +147,8 @@ revoke all on table public.webhook_events, public.webhook_deliveries,
 grant select, insert, update, delete on table public.webhook_events, public.webhook_deliveries,
   public.webhook_delivery_attempts to service_role;
 
--- Disabling a subscription, however it happens, cancels what it still had to receive.
+-- Disabling a subscription, however it happens, cancels what it still had to receive. A lease
+-- stays, so an attempt already in flight is still recorded.
 create function private.cancel_pending_deliveries()
 returns trigger
 language plpgsql
@@ -153,7 +156,7 @@ set search_path = ''
 as $$
 begin
   update public.webhook_deliveries as d
-     set status = 'cancelled', finished_at = now(), lease_id = null
+     set status = 'cancelled', finished_at = now()
    where d.subscription_id = new.id and d.status = 'pending';
   return null;
 end
@@ -304,8 +307,9 @@ as $$
 $$;
 
 -- Records finished attempts, one JSON object each (see the dispatcher's AttemptRecord), in one
--- round trip. An attempt whose lease was lost (it expired and another claim took the delivery,
--- or the delivery was cancelled meanwhile) is not recorded: the later claim owns the delivery.
+-- round trip. An attempt whose lease was lost (it expired and another claim took the delivery)
+-- is not recorded: the later claim owns the delivery. One whose delivery was cancelled while it
+-- was in flight is recorded, and the delivery stays cancelled.
 -- outcome: succeeded | retry (due again at next_attempt_at) | failed (no attempts left) |
 -- gone (410: the subscription is disabled as target_gone, its pending deliveries cancelled).
 -- A failure extends the subscription's failure streak; one that has lasted failing_after_seconds
@@ -354,7 +358,15 @@ begin
        and d.lease_id = attempt.lease_id
        and d.status = 'pending'
     returning d.subscription_id into owner_subscription_id;
-    continue when not found;
+    if not found then
+      owner_subscription_id := null;
+      update public.webhook_deliveries as d
+         set lease_id = null, last_response_status = attempt.response_status
+       where d.id = attempt.delivery_id
+         and d.lease_id = attempt.lease_id
+         and d.status = 'cancelled';
+      continue when not found;
+    end if;
 
     insert into public.webhook_delivery_attempts
       (delivery_id, attempt_number, started_at, duration_ms, response_status, error_kind,
@@ -362,6 +374,8 @@ begin
     values (attempt.delivery_id, attempt.attempt_number, attempt.started_at, attempt.duration_ms,
             attempt.response_status, attempt.error_kind, attempt.response_body);
     recorded := recorded + 1;
+    -- A cancelled delivery's subscription is disabled or gone: nothing more to learn from it.
+    continue when owner_subscription_id is null;
 
     if attempt.outcome = 'succeeded' then
       update public.webhook_subscriptions as s
@@ -409,17 +423,53 @@ as $$
   select count(*)::integer from gone
 $$;
 
+-- Rotation now also answers with why a subscription is disabled; a function's result type can
+-- only change by replacing it.
+drop function public.rotate_webhook_subscription_secret(uuid, uuid, text, interval);
+create function public.rotate_webhook_subscription_secret(
+  subscription_id uuid,
+  owner_workspace_id uuid,
+  new_secret text,
+  overlap interval default interval '24 hours'
+)
+returns table (
+  id uuid,
+  target_url text,
+  event_types text[],
+  enabled boolean,
+  disabled_reason text,
+  disabled_at timestamptz,
+  description text,
+  created_at timestamptz,
+  previous_secret_expires_at timestamptz
+)
+language sql
+security invoker
+set search_path = ''
+as $$
+  update public.webhook_subscriptions as s
+     set previous_secret = s.secret,
+         previous_secret_expires_at = now() + overlap,
+         secret = new_secret
+   where s.id = subscription_id
+     and s.workspace_id = owner_workspace_id
+  returning s.id, s.target_url, s.event_types, s.enabled, s.disabled_reason, s.disabled_at,
+            s.description, s.created_at, s.previous_secret_expires_at
+$$;
+
 -- Function privileges ----------------------------------------------------------------------------
 
 revoke execute on all functions in schema private from public;
 
 revoke execute on function
+  public.rotate_webhook_subscription_secret(uuid, uuid, text, interval),
   public.emit_webhook_event(uuid, text, jsonb, uuid),
   public.claim_webhook_deliveries(integer, integer, integer),
   public.record_webhook_attempts(jsonb, integer),
   public.delete_expired_webhook_events(integer)
   from public, anon, authenticated;
 grant execute on function
+  public.rotate_webhook_subscription_secret(uuid, uuid, text, interval),
   public.emit_webhook_event(uuid, text, jsonb, uuid),
   public.claim_webhook_deliveries(integer, integer, integer),
   public.record_webhook_attempts(jsonb, integer),

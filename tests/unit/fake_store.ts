@@ -40,8 +40,26 @@ export class FakeStore implements AuthStore, SubscriptionStore {
   }
 
   private static record(stored: StoredSubscription): SubscriptionRecord {
-    const { id, targetUrl, eventTypes, enabled, description, createdAt } = stored;
-    return { id, targetUrl, eventTypes, enabled, description, createdAt };
+    const {
+      id,
+      targetUrl,
+      eventTypes,
+      enabled,
+      disabledReason,
+      disabledAt,
+      description,
+      createdAt,
+    } = stored;
+    return {
+      id,
+      targetUrl,
+      eventTypes,
+      enabled,
+      disabledReason,
+      disabledAt,
+      description,
+      createdAt,
+    };
   }
 
   hits = new Map<string, number>();
@@ -98,6 +116,8 @@ export class FakeStore implements AuthStore, SubscriptionStore {
       ...subscription,
       id: crypto.randomUUID(),
       enabled: true,
+      disabledReason: null,
+      disabledAt: null,
       createdAt: this.now().toISOString(),
       previousSecret: null,
       previousSecretExpiresAt: null,
@@ -139,6 +159,11 @@ export class FakeStore implements AuthStore, SubscriptionStore {
     if (!stored) return Promise.resolve(null);
     for (const [key, value] of Object.entries(changes)) {
       if (value !== undefined) Object.assign(stored, { [key]: value });
+    }
+    // As the database's trigger keeps them.
+    if (changes.enabled === true) Object.assign(stored, { disabledReason: null, disabledAt: null });
+    if (changes.enabled === false && stored.disabledReason === null) {
+      Object.assign(stored, { disabledReason: "manual", disabledAt: this.now().toISOString() });
     }
     return Promise.resolve(FakeStore.record(stored));
   }

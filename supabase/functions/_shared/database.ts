@@ -174,6 +174,8 @@ export type Database = {
           target_url: string;
           event_types: string[];
           enabled: boolean;
+          disabled_reason: string | null;
+          disabled_at: string | null;
           description: string | null;
           created_at: string;
           previous_secret_expires_at: string;

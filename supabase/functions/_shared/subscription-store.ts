@@ -17,11 +17,16 @@ export interface SubscriptionChanges {
   enabled?: boolean;
 }
 
+/** Why a subscription is disabled: by its owner, by its receiver (410), or by failing 5 days. */
+export type DisabledReason = "manual" | "target_gone" | "failing";
+
 export interface SubscriptionRecord {
   id: string;
   targetUrl: string;
   eventTypes: string[];
   enabled: boolean;
+  disabledReason: DisabledReason | null;
+  disabledAt: string | null;
   description: string | null;
   /** As the database gives it, to the microsecond: the list's sort key. */
   createdAt: string;
@@ -82,11 +87,19 @@ export interface SubscriptionStore {
   rotateSecret(workspaceId: string, id: string, newSecret: string): Promise<RotatedSecret | null>;
 }
 
-const SUBSCRIPTION_COLUMNS = "id, target_url, event_types, enabled, description, created_at";
+const SUBSCRIPTION_COLUMNS =
+  "id, target_url, event_types, enabled, disabled_reason, disabled_at, description, created_at";
 
 type SubscriptionColumns = Pick<
   Database["public"]["Tables"]["webhook_subscriptions"]["Row"],
-  "id" | "target_url" | "event_types" | "enabled" | "description" | "created_at"
+  | "id"
+  | "target_url"
+  | "event_types"
+  | "enabled"
+  | "disabled_reason"
+  | "disabled_at"
+  | "description"
+  | "created_at"
 >;
 
 function toRecord(row: SubscriptionColumns): SubscriptionRecord {
@@ -95,6 +108,8 @@ function toRecord(row: SubscriptionColumns): SubscriptionRecord {
     targetUrl: row.target_url,
     eventTypes: row.event_types,
     enabled: row.enabled,
+    disabledReason: row.disabled_reason as DisabledReason | null,
+    disabledAt: row.disabled_at,
     description: row.description,
     createdAt: row.created_at,
   };

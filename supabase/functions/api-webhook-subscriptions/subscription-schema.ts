@@ -142,7 +142,8 @@ export const idempotencyHeaders = z.object({
 
 // Responses. Strict objects, so the OpenAPI document says exactly what a response may contain.
 const timestamp = z.iso.datetime({ offset: false, precision: 0 });
-const subscriptionFields = {
+/** The contract's create response, field for field. */
+const contractFields = {
   id: z.uuid(),
   target_url: z.string(),
   event_types: z.array(z.enum(EVENT_TYPES)),
@@ -150,12 +151,20 @@ const subscriptionFields = {
   description: z.string().nullable(),
   created_at: timestamp,
 };
+const subscriptionFields = {
+  ...contractFields,
+  disabled_reason: z.enum(["manual", "target_gone", "failing"]).nullable().meta({
+    description:
+      "Why deliveries stopped: manual (enabled set to false), target_gone (the receiver answered 410 Gone), failing (every attempt failed for 5 days). Null while enabled; PATCH enabled: true clears it.",
+  }),
+  disabled_at: timestamp.nullable(),
+};
 const secret = z.string().regex(/^[0-9a-f]{64}$/).meta({
   description: "Signs every delivery. Returned only here: store it now.",
 });
 
 export const subscriptionSchema = z.strictObject(subscriptionFields);
-export const createdSubscriptionSchema = z.strictObject({ ...subscriptionFields, secret });
+export const createdSubscriptionSchema = z.strictObject({ ...contractFields, secret });
 export const rotatedSubscriptionSchema = z.strictObject({
   ...subscriptionFields,
   secret,
@@ -186,14 +195,18 @@ export function subscriptionResource(
     enabled: record.enabled,
     description: record.description,
     created_at: formatTimestamp(record.createdAt),
+    disabled_reason: record.disabledReason,
+    disabled_at: record.disabledAt === null ? null : formatTimestamp(record.disabledAt),
   };
 }
 
-/** The contract's create response: the secret sits right after event_types. */
+/** The contract's create response, exactly: the secret sits right after event_types. */
 export function subscriptionWithSecret(
   record: SubscriptionRecord,
   secret: string,
 ): z.input<typeof createdSubscriptionSchema> {
-  const { id, target_url, event_types, ...rest } = subscriptionResource(record);
-  return { id, target_url, event_types, secret, ...rest };
+  const { id, target_url, event_types, enabled, description, created_at } = subscriptionResource(
+    record,
+  );
+  return { id, target_url, event_types, secret, enabled, description, created_at };
 }

@@ -6,7 +6,7 @@
 import type { Log } from "../_shared/log.ts";
 import type { AttemptRecord, ClaimedDelivery, DeliveryStore } from "./delivery-store.ts";
 import { parseRetryAfter, retryDelayMs } from "./retry-schedule.ts";
-import type { Sender } from "./sender.ts";
+import type { AttemptResponse, Sender } from "./sender.ts";
 import { signatureHeader } from "./signature.ts";
 
 export const USER_AGENT = "WundertreOS-Webhooks/1.0";
@@ -63,14 +63,14 @@ export function deliveryBody(delivery: ClaimedDelivery): string {
   });
 }
 
-async function attempt(
+/** Signs the body for this attempt's timestamp and sends it. */
+async function sendSigned(
   delivery: ClaimedDelivery,
   deps: DispatcherDependencies,
-): Promise<AttemptRecord> {
-  const body = deliveryBody(delivery);
-  const startedAt = deps.clock();
-  const timestamp = Math.floor(startedAt.getTime() / 1000);
-  const response = await deps.send({
+  body: string,
+  timestamp: number,
+): Promise<AttemptResponse> {
+  return await deps.send({
     url: delivery.targetUrl,
     body,
     headers: {
@@ -86,6 +86,35 @@ async function attempt(
       ),
     },
   });
+}
+
+async function attempt(
+  delivery: ClaimedDelivery,
+  deps: DispatcherDependencies,
+): Promise<AttemptRecord> {
+  const body = deliveryBody(delivery);
+  const startedAt = deps.clock();
+  const started = performance.now();
+  const timestamp = Math.floor(startedAt.getTime() / 1000);
+  const response = await sendSigned(delivery, deps, body, timestamp).catch(
+    (error: unknown): AttemptResponse => {
+      // A failure on our side (a bug, a missing permission): recorded and retried like any
+      // other, so the schedule still runs out, and logged for us.
+      deps.log({
+        level: "error",
+        msg: "delivery attempt crashed",
+        delivery_id: delivery.deliveryId,
+        error: (error as Error)?.name ?? "unknown",
+      });
+      return {
+        status: null,
+        errorKind: "internal_error",
+        body: null,
+        retryAfter: null,
+        durationMs: Math.round(performance.now() - started),
+      };
+    },
+  );
   const record: AttemptRecord = {
     delivery_id: delivery.deliveryId,
     lease_id: delivery.leaseId,

@@ -25,7 +25,8 @@ export type AttemptErrorKind =
   | "tls_error"
   | "dns_failure"
   | "blocked_address"
-  | "invalid_response";
+  | "invalid_response"
+  | "internal_error";
 
 export interface AttemptRequest {
   url: string;
@@ -146,24 +147,21 @@ export function createSender(options: SenderOptions): Sender {
     const transport = url.protocol === "https:" ? https : http;
     const body = new TextEncoder().encode(request.body);
 
-    return new Promise<AttemptResponse>((resolve) => {
+    return new Promise<AttemptResponse>((resolve, reject) => {
       let settled = false;
+      let outgoing: http.ClientRequest | undefined;
+      const timer = setTimeout(() => {
+        settle(finish(null, "timeout"));
+        outgoing?.destroy();
+      }, options.timeoutMs);
       const settle = (result: AttemptResponse) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         resolve(result);
       };
-      const outgoing = transport.request({
-        protocol: url.protocol,
-        hostname: bareHost(url.hostname),
-        port: url.port || undefined,
-        path: `${url.pathname}${url.search}`,
-        method: "POST",
-        headers: { ...request.headers, "Content-Length": String(body.byteLength) },
-        agent: agents[url.protocol as "http:" | "https:"],
-        lookup,
-      }, (response) => {
+
+      const onResponse = (response: http.IncomingMessage) => {
         const status = response.statusCode ?? 0;
         const chunks: Uint8Array[] = [];
         let kept = 0;
@@ -191,16 +189,29 @@ export function createSender(options: SenderOptions): Sender {
           if (read >= maxResponseBytes) {
             // Enough: the status is known, and the rest is not read.
             done();
-            outgoing.destroy();
+            response.destroy();
           }
         });
         response.on("end", done);
         response.on("error", (error) => settle(finish(status, errorKindOf(error))));
-      });
-      const timer = setTimeout(() => {
-        settle(finish(null, "timeout"));
-        outgoing.destroy();
-      }, options.timeoutMs);
+      };
+
+      try {
+        outgoing = transport.request({
+          protocol: url.protocol,
+          hostname: bareHost(url.hostname),
+          port: url.port || undefined,
+          path: `${url.pathname}${url.search}`,
+          method: "POST",
+          headers: { ...request.headers, "Content-Length": String(body.byteLength) },
+          agent: agents[url.protocol as "http:" | "https:"],
+          lookup,
+        }, onResponse);
+      } catch (error) {
+        // Not the receiver's doing (a missing permission, a bug of ours): the caller records it.
+        clearTimeout(timer);
+        return reject(error);
+      }
       outgoing.on("error", (error) => settle(finish(null, errorKindOf(error))));
       outgoing.end(body);
     });

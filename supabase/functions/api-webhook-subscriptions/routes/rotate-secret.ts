@@ -38,6 +38,10 @@ export const rotateSecret = defineRoute({
     {
       data: {
         ...subscriptionWithSecret(rotated.record, secret),
+        disabled_reason: rotated.record.disabledReason,
+        disabled_at: rotated.record.disabledAt === null
+          ? null
+          : formatTimestamp(rotated.record.disabledAt),
         previous_secret_expires_at: formatTimestamp(rotated.previousSecretExpiresAt),
       },
     },
