@@ -20,6 +20,8 @@ import {
   SUBSCRIPTION_DESCRIPTION,
 } from "./zapier/app.ts";
 import { invokeZapier, ZapierRuntimeError } from "./zapier/invoke.ts";
+import { Webhook } from "standardwebhooks";
+import { emit, settled, startReceiver } from "./helpers/receiver.ts";
 
 const METHODS = {
   connectionTest: "authentication.test",
@@ -218,11 +220,91 @@ Deno.test("unsubscribe takes the id from data.id and refuses subscribe data with
   assert.equal(await subscriptionCount(workspaceId), 1);
 });
 
+Deno.test("a contact created reaches the Zap: subscribe through the app, a signed delivery, perform makes the item; a 410 from Zapier disables", async () => {
+  // The receiver stands in for hooks.zapier.com: Zapier answers 410 once the Zap is gone.
+  let zapTurnedOff = false;
+  const zapier = startReceiver(() =>
+    zapTurnedOff ? new Response(null, { status: 410 }) : Response.json({ status: "success" })
+  );
+  try {
+    const { token, workspaceId } = await newToken();
+    const authData = { api_token: token };
+    const targetUrl = zapierHookUrl();
+    const subscribeData = await zapierRun<SubscribeData>("subscribe", {
+      authData,
+      targetUrl,
+      inputData: {},
+    });
+    // hooks.zapier.com is this receiver here (the test API refuses loopback targets).
+    await sql("update public.webhook_subscriptions set target_url = $2 where id = $1", [
+      subscribeData.data.id,
+      `${zapier.origin}/hooks/standard/1/abc/`,
+    ]);
+
+    const contact = { id: crypto.randomUUID(), email: "grace@example.com", tags: ["vip"] };
+    const eventId = await emit(workspaceId, NEW_CONTACT_EVENT, contact);
+    const [delivery] = await zapier.waitFor(1);
+    const verified = new Webhook(subscribeData.data.secret, { format: "raw" }).verify(
+      delivery.body,
+      delivery.headers,
+    );
+    const items = await zapierRun<unknown[]>("perform", {
+      authData,
+      cleanedRequest: JSON.parse(delivery.body),
+      rawRequest: { method: "POST", content: delivery.body, headers: delivery.headers },
+    });
+    assert.deepEqual(items, [verified]);
+    assert.deepEqual(items, [{
+      id: eventId,
+      type: NEW_CONTACT_EVENT,
+      timestamp: (items[0] as { timestamp: string }).timestamp,
+      workspace_id: workspaceId,
+      data: contact,
+    }]);
+    assert.deepEqual(
+      Object.keys(items[0] as object),
+      Object.keys(SAMPLE_CONTACT_CREATED),
+      "the sample has a real delivery's shape",
+    );
+
+    // The Zap turned off through the app: the subscription is gone, nothing more is sent.
+    await zapierRun("unsubscribe", { authData, targetUrl, subscribeData });
+    assert.equal(await subscriptionCount(workspaceId), 0);
+    await emit(workspaceId, NEW_CONTACT_EVENT, { id: "after unsubscribe" });
+
+    // A Zap deleted on Zapier's side: its hook answers 410, and the subscription is disabled.
+    const second = await zapierRun<SubscribeData>("subscribe", {
+      authData,
+      targetUrl: zapierHookUrl(),
+      inputData: {},
+    });
+    await sql("update public.webhook_subscriptions set target_url = $2 where id = $1", [
+      second.data.id,
+      `${zapier.origin}/hooks/standard/1/def/`,
+    ]);
+    zapTurnedOff = true;
+    await emit(workspaceId, NEW_CONTACT_EVENT, { id: "zap deleted" });
+    await settled(second.data.id, 1);
+    const [row] = await sql<{ enabled: boolean; disabled_reason: string }>(
+      "select enabled, disabled_reason from public.webhook_subscriptions where id = $1",
+      [second.data.id],
+    );
+    assert.deepEqual({ ...row }, { enabled: false, disabled_reason: "target_gone" });
+    assert.deepEqual(zapier.requests.map((r) => r.path), [
+      "/hooks/standard/1/abc/",
+      "/hooks/standard/1/def/",
+    ]);
+  } finally {
+    await zapier.close();
+  }
+});
+
 Deno.test("perform passes a delivery through as one result; performList gives the sample", async () => {
   const delivery = {
-    id: "evt_01HZX3",
+    id: crypto.randomUUID(),
     type: NEW_CONTACT_EVENT,
-    created_at: "2026-11-27T09:15:00Z",
+    timestamp: "2026-11-27T09:15:00.000Z",
+    workspace_id: crypto.randomUUID(),
     data: { id: crypto.randomUUID(), email: "grace@example.com", tags: ["vip", "lead"] },
   };
   const results = await zapierRun("perform", {

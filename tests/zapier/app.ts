@@ -43,15 +43,14 @@ export interface SubscribeData {
 }
 
 /**
- * Placeholder sample. WundertreOS has no API to list past events or contacts, and the format of a
- * delivery is not published yet, so this is illustrative only: the trigger passes whatever JSON
- * body a delivery carries through unchanged. Replace it with a real delivery once the format is
- * fixed.
+ * What a "New Contact" delivery looks like (docs/verify-signatures.md has the format), shown in the
+ * Zap editor until a real one has arrived. The trigger passes a delivery's JSON body through as is.
  */
 export const SAMPLE_CONTACT_CREATED = {
-  id: "evt_sample_contact_created",
+  id: "6f1c2b0e-4d5a-4b7e-9c3d-2a1b0c9d8e7f",
   type: NEW_CONTACT_EVENT,
-  created_at: "2026-05-17T14:30:00Z",
+  timestamp: "2026-05-17T14:30:00.000Z",
+  workspace_id: "a1b2c3d4-1111-2222-3333-444455556666",
   data: {
     id: "00000000-0000-4000-8000-00000000c0de",
     email: "ada@example.com",
