@@ -49,8 +49,8 @@ if (!UUID.test(workspaceId)) fail("--workspace must be a UUID");
 if (values.id !== undefined && !UUID.test(values.id)) fail("--id must be a UUID");
 
 const state = await readState();
-const apiUrl = Deno.env.get("SUPABASE_URL") ?? state?.apiUrl;
-const serviceRoleKey = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY") ?? state?.serviceRoleKey;
+const apiUrl = Deno.env.get("SUPABASE_URL") || state?.apiUrl;
+const serviceRoleKey = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY") || state?.serviceRoleKey;
 if (!apiUrl || !serviceRoleKey) {
   console.error(
     "error: no running stack found. Start it with 'deno task start' (or set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY).",

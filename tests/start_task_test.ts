@@ -3,7 +3,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { freePort, isAlive } from "../scripts/local-stack/processes.ts";
 import { DEMO_WORKSPACE_ID } from "../scripts/local-stack/api-tokens.ts";
-import { curlCommandIn, PROJECT_ROOT, runCurl } from "./helpers/processes.ts";
+import { curlCommandIn, PROJECT_ROOT, run, runCurl } from "./helpers/processes.ts";
 
 interface StartedStack {
   child: Deno.ChildProcess;
@@ -45,6 +45,61 @@ async function startTask(env: Record<string, string>, args: string[] = []): Prom
   }
 }
 
+/**
+ * The README's first delivery: a receiver one command starts, a subscription to it, an emit, and
+ * the signed delivery printed by the receiver within a second.
+ */
+async function watchFirstDelivery(banner: string, env: Record<string, string>): Promise<string> {
+  assert.match(banner, /runs every 10 s, and at once after each emit/);
+  const port = freePort();
+  const created = await runCurl(
+    curlCommandIn(banner).replace(
+      "https://example.com/wundertre/webhook",
+      `http://127.0.0.1:${port}/webhook`,
+    ),
+  );
+  assert.equal(created.status, "201");
+  const receiver = new Deno.Command(Deno.execPath(), {
+    args: ["task", "receiver", "--port", String(port), "--secret", created.body.data.secret],
+    cwd: PROJECT_ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  let printed = "";
+  const reading = (async () => {
+    for await (const chunk of receiver.stdout.pipeThrough(new TextDecoderStream())) {
+      printed += chunk;
+    }
+  })();
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!printed.includes("Receiver listening")) {
+      assert.ok(Date.now() < deadline, `the receiver did not start: ${printed}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // As a person runs it: no SUPABASE_URL (this suite's own stack) in the environment.
+    const emitted = await run(
+      ["task", "emit", "--type", "contact.created", "--data", '{"id": "c_1"}'],
+      { ...env, SUPABASE_URL: "", SUPABASE_SERVICE_ROLE_KEY: "" },
+    );
+    assert.equal(emitted.code, 0, emitted.stderr);
+    const eventId = emitted.stdout.trim();
+    const sent = Date.now();
+    while (!printed.includes(`webhook-id=${eventId} signature: valid`)) {
+      assert.ok(Date.now() - sent < 1000, `no verified delivery within 1 s:\n${printed}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.match(printed, /"data":\{"id":"c_1"\}/);
+    return String(created.body.data.id);
+  } finally {
+    receiver.kill("SIGTERM");
+    await receiver.status;
+    await reading;
+  }
+}
+
 Deno.test({
   name:
     "deno task start: ready banner with a working curl, Ctrl-C stops everything, restart keeps data",
@@ -82,6 +137,8 @@ Deno.test({
       );
       assert.equal(local.status, "201");
       createdIds.push(String(data.id), String(local.body.data.id));
+
+      if (round === 1) createdIds.push(await watchFirstDelivery(started.banner, env));
 
       const state = JSON.parse(await Deno.readTextFile(join(stateDir, "stack.json")));
       assert.equal(state.pids.length, 4, "postgres, postgrest and the two functions");
