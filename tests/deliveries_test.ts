@@ -340,6 +340,7 @@ Deno.test("disabled and deleted subscriptions get nothing, and nor does one crea
     const { token, workspaceId } = await newToken();
     const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
     const live = await subscribe(token, `${receiver.origin}/live`);
+    const liveDeliveries = () => deliveriesOf(live.id);
     const disabled = await subscribe(token, `${receiver.origin}/disabled`);
     const deleted = await subscribe(token, `${receiver.origin}/deleted`);
     const otherType = await subscribe(token, `${receiver.origin}/deals`, ["deal.created"]);
@@ -369,6 +370,7 @@ Deno.test("disabled and deleted subscriptions get nothing, and nor does one crea
     assert.ok(
       !receiver.requests.some((r) => r.path === "/late" && r.headers["webhook-id"] === eventId),
     );
+    assert.equal((await liveDeliveries()).length, 2);
     for (const id of [disabled.id, otherType.id, otherWorkspace.id, late.id]) {
       assert.ok((await deliveriesOf(id)).every((row) => row.event_id !== eventId));
     }

@@ -15,7 +15,6 @@ import {
   pauseScheduler,
   type ReceivedRequest,
   resumeScheduler,
-  settled,
   startReceiver,
   subscribe,
 } from "./helpers/receiver.ts";
