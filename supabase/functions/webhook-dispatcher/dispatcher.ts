@@ -213,6 +213,14 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
     }
   };
 
+  // Retention (30 days) rides along with the runs: one small batch each, every 10 s at most.
+  try {
+    const expired = await store.deleteExpired();
+    if (expired > 0) log({ level: "info", msg: "expired events removed", events: expired });
+  } catch (error) {
+    log({ level: "warn", msg: "retention failed", error: (error as Error).message });
+  }
+
   const timeLeft = () => settings.timeBudgetMs - (deps.clock().getTime() - started);
   let storeDown = false;
   while (true) {

@@ -1,0 +1,301 @@
+/**
+ * The dispatcher's parts without the stack: the retry schedule, the signature against the
+ * standardwebhooks reference library, the sender's address checks, and the run loop over a fake
+ * store and sender (the same interfaces the real ones fill).
+ */
+import assert from "node:assert/strict";
+import { Webhook } from "standardwebhooks";
+import { readDispatcherConfig } from "../../supabase/functions/webhook-dispatcher/config.ts";
+import type {
+  AttemptRecord,
+  ClaimedDelivery,
+  ClaimOptions,
+  DeliveryStore,
+} from "../../supabase/functions/webhook-dispatcher/delivery-store.ts";
+import {
+  type DispatchSettings,
+  runDispatcher,
+} from "../../supabase/functions/webhook-dispatcher/dispatcher.ts";
+import {
+  DEFAULT_RETRY_SCHEDULE_SECONDS,
+  parseRetryAfter,
+  retryDelayMs,
+} from "../../supabase/functions/webhook-dispatcher/retry-schedule.ts";
+import {
+  type AttemptResponse,
+  createSender,
+} from "../../supabase/functions/webhook-dispatcher/sender.ts";
+import { signatureHeader } from "../../supabase/functions/webhook-dispatcher/signature.ts";
+import type { TargetPolicy } from "../../supabase/functions/_shared/target-policy.ts";
+
+Deno.test("unit: the retry schedule is the contract's, with ±20% jitter, and ends after 7 retries", () => {
+  assert.deepEqual(DEFAULT_RETRY_SCHEDULE_SECONDS, [5, 300, 1800, 7200, 18000, 36000, 36000]);
+  const contract = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600];
+  contract.forEach((seconds, index) => {
+    const attempt = index + 1;
+    assert.equal(
+      retryDelayMs(attempt, DEFAULT_RETRY_SCHEDULE_SECONDS, () => 0, null),
+      seconds * 800,
+    );
+    assert.equal(
+      retryDelayMs(attempt, DEFAULT_RETRY_SCHEDULE_SECONDS, () => 0.999999, null),
+      Math.round(seconds * 1000 * (0.8 + 0.4 * 0.999999)),
+    );
+    assert.equal(
+      retryDelayMs(attempt, DEFAULT_RETRY_SCHEDULE_SECONDS, () => 0.5, null),
+      seconds * 1000,
+    );
+  });
+  assert.equal(retryDelayMs(8, DEFAULT_RETRY_SCHEDULE_SECONDS, () => 0.5, null), null);
+});
+
+Deno.test("unit: Retry-After counts when it asks for longer, up to a day", () => {
+  const schedule = DEFAULT_RETRY_SCHEDULE_SECONDS;
+  assert.equal(retryDelayMs(1, schedule, () => 0.5, 120), 120_000);
+  assert.equal(retryDelayMs(1, schedule, () => 0.5, 2), 5_000, "shorter asks are ignored");
+  assert.equal(retryDelayMs(1, schedule, () => 0.5, 10 ** 9), 86_400_000);
+  assert.equal(retryDelayMs(8, schedule, () => 0.5, 120), null, "it never adds an attempt");
+  const now = new Date("2026-12-03T00:00:00Z");
+  assert.equal(parseRetryAfter("120", now), 120);
+  assert.equal(parseRetryAfter(" 7 ", now), 7);
+  assert.equal(parseRetryAfter("Thu, 03 Dec 2026 00:01:30 GMT", now), 90);
+  assert.equal(parseRetryAfter("Wed, 02 Dec 2026 00:00:00 GMT", now), 0);
+  for (const garbage of ["soon", "-5", "1.5", ""]) {
+    assert.equal(parseRetryAfter(garbage, now), null);
+  }
+  assert.equal(parseRetryAfter(null, now), null);
+});
+
+Deno.test("unit: the signature header is what the standardwebhooks reference library makes", async () => {
+  const secrets = ["a".repeat(64), "0123456789abcdef".repeat(4)];
+  const body = JSON.stringify({ id: "e", data: { "ünïcode": "✓", n: 1 } });
+  const timestamp = 1796258804;
+  const header = await signatureHeader(secrets, "msg_1", timestamp, body);
+  const reference = secrets.map((secret) =>
+    new Webhook(secret, { format: "raw" }).sign("msg_1", new Date(timestamp * 1000), body)
+  );
+  assert.equal(header, reference.join(" "));
+});
+
+const strictPolicy = (answers: Record<string, string[]>): TargetPolicy => ({
+  mode: "strict",
+  ownHosts: ["api.wundertreos.example"],
+  resolver: {
+    resolve: (name) =>
+      answers[name] ? Promise.resolve(answers[name]) : Promise.reject(new Error("NXDOMAIN")),
+  },
+});
+
+Deno.test({
+  name: "unit: the strict sender connects to no address it did not check",
+  sanitizeResources: false,
+  fn: async () => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    let connections = 0;
+    (async () => {
+      for await (const connection of listener) {
+        connections++;
+        connection.close();
+      }
+    })().catch(() => {});
+    const port = listener.addr.port;
+    const send = createSender({
+      timeoutMs: 2000,
+      policy: strictPolicy({
+        "rebound.example.com": ["127.0.0.1"],
+        "mixed.example.com": ["93.184.215.14", "127.0.0.1"],
+        "empty.example.com": [],
+      }),
+    });
+    const attempt = (url: string) => send({ url, headers: {}, body: "{}" });
+    try {
+      const cases: [string, AttemptResponse["errorKind"]][] = [
+        [`https://rebound.example.com:${port}/`, "blocked_address"],
+        [`https://mixed.example.com:${port}/`, "blocked_address"],
+        [`https://127.0.0.1:${port}/`, "blocked_address"],
+        [`https://[::ffff:7f00:1]:${port}/`, "blocked_address"],
+        [`http://rebound.example.com:${port}/`, "blocked_address"],
+        [`https://localhost:${port}/`, "blocked_address"],
+        [`https://api.wundertreos.example:${port}/`, "blocked_address"],
+        [`https://unknown.example.com:${port}/`, "dns_failure"],
+        [`https://empty.example.com:${port}/`, "dns_failure"],
+      ];
+      for (const [url, kind] of cases) {
+        const result = await attempt(url);
+        assert.equal(result.errorKind, kind, url);
+        assert.equal(result.status, null, url);
+      }
+      assert.equal(connections, 0);
+    } finally {
+      listener.close();
+    }
+  },
+});
+
+function delivery(n: number, attemptNumber = 1): ClaimedDelivery {
+  return {
+    deliveryId: `d${n}`,
+    leaseId: `l${n}`,
+    attemptNumber,
+    subscriptionId: "s",
+    targetUrl: `http://receiver.test/${n}`,
+    secrets: ["a".repeat(64)],
+    eventId: `e${n}`,
+    eventType: "contact.created",
+    eventCreatedAt: "2026-12-03T00:00:00Z",
+    workspaceId: "w",
+    data: { n },
+  };
+}
+
+class FakeDeliveryStore implements DeliveryStore {
+  recorded: AttemptRecord[] = [];
+  claims: ClaimOptions[] = [];
+  recordFailures = 0;
+  constructor(private queue: ClaimedDelivery[]) {}
+  claim(options: ClaimOptions) {
+    this.claims.push(options);
+    return Promise.resolve(this.queue.splice(0, options.maxDeliveries));
+  }
+  record(attempts: AttemptRecord[]) {
+    if (this.recordFailures > 0) {
+      this.recordFailures--;
+      return Promise.reject(new Error("database away"));
+    }
+    this.recorded.push(...attempts);
+    return Promise.resolve(attempts.length);
+  }
+  deleteExpired() {
+    return Promise.resolve(0);
+  }
+}
+
+const settings: DispatchSettings = {
+  attemptTimeoutMs: 15_000,
+  retryScheduleSeconds: [5, 300],
+  leaseSeconds: 60,
+  failingAfterSeconds: 432_000,
+  timeBudgetMs: 25_000,
+  maxInFlight: 4,
+  batchSize: 4,
+  maxPerSubscription: 8,
+  pollIntervalMs: 5,
+};
+
+function answer(status: number | null, extra: Partial<AttemptResponse> = {}): AttemptResponse {
+  const errorKind = status === null
+    ? "timeout"
+    : status >= 200 && status < 300
+    ? null
+    : "http_status";
+  return { status, errorKind, body: "", retryAfter: null, durationMs: 3, ...extra };
+}
+
+Deno.test("unit: a run records each outcome: success, retry on schedule or Retry-After, last attempt failed, 410 gone, our own crash", async () => {
+  const now = new Date("2026-12-03T00:00:00Z");
+  const store = new FakeDeliveryStore([
+    delivery(1),
+    delivery(2),
+    delivery(3, 3),
+    delivery(4),
+    delivery(5),
+    delivery(6),
+  ]);
+  const answers: Record<string, AttemptResponse> = {
+    "/1": answer(204),
+    "/2": answer(500),
+    "/3": answer(500),
+    "/4": answer(410),
+    "/5": answer(503, { retryAfter: "600" }),
+  };
+  const sent: string[] = [];
+  const summary = await runDispatcher({
+    store,
+    send: (request) => {
+      const path = new URL(request.url).pathname;
+      sent.push(path);
+      if (!answers[path]) return Promise.reject(new Error("bug"));
+      return Promise.resolve(answers[path]);
+    },
+    settings,
+    clock: () => now,
+    random: () => 0.5,
+    log: () => {},
+  });
+  const byId = Object.fromEntries(store.recorded.map((r) => [r.delivery_id, r]));
+  assert.equal(byId.d1.outcome, "succeeded");
+  assert.equal(byId.d2.outcome, "retry");
+  assert.equal(byId.d2.next_attempt_at, "2026-12-03T00:00:05.000Z");
+  assert.equal(byId.d3.outcome, "failed", "the third attempt of a 2-retry schedule is the last");
+  assert.equal(byId.d4.outcome, "gone");
+  assert.equal(byId.d5.next_attempt_at, "2026-12-03T00:10:00.000Z");
+  assert.deepEqual([byId.d6.outcome, byId.d6.error_kind], ["retry", "internal_error"]);
+  assert.equal(byId.d2.lease_id, "l2");
+  assert.deepEqual(
+    { ...summary, duration_ms: 0 },
+    { claimed: 6, succeeded: 1, retried: 3, failed: 1, gone: 1, unrecorded: 0, duration_ms: 0 },
+  );
+  assert.ok(store.claims.every((claim) => claim.maxDeliveries <= settings.maxInFlight));
+});
+
+Deno.test("unit: records the database could not take are kept and sent with the next flush", async () => {
+  const store = new FakeDeliveryStore([delivery(1), delivery(2)]);
+  store.recordFailures = 1;
+  const summary = await runDispatcher({
+    store,
+    send: () => Promise.resolve(answer(204)),
+    settings,
+    clock: () => new Date(),
+    random: () => 0.5,
+    log: () => {},
+  });
+  assert.deepEqual(store.recorded.map((r) => r.delivery_id).sort(), ["d1", "d2"]);
+  assert.equal(summary.succeeded, 2);
+});
+
+Deno.test("unit: a run stops claiming when less than one attempt's time is left of its budget", async () => {
+  let now = 0;
+  const store = new FakeDeliveryStore(Array.from({ length: 100 }, (_, n) => delivery(n)));
+  const summary = await runDispatcher({
+    store,
+    send: () => {
+      now += 5_000; // each attempt takes 5 s of the clock
+      return Promise.resolve(answer(204));
+    },
+    settings: { ...settings, maxInFlight: 1, batchSize: 1 },
+    clock: () => new Date(now),
+    random: () => 0.5,
+    log: () => {},
+  });
+  // Claims stop once less than 15 s + 1 s is left of the 25 s: the claims at 0 s and 5 s happen,
+  // the one at 10 s does not.
+  assert.equal(summary.claimed, 2);
+  assert.equal(store.claims.length, 2);
+});
+
+Deno.test("unit: the dispatcher's settings default to the contract's and refuse a lease shorter than an attempt", () => {
+  const env = (values: Record<string, string>) => (name: string) =>
+    ({ SUPABASE_URL: "http://x", SUPABASE_SERVICE_ROLE_KEY: "k", ...values })[name];
+  const config = readDispatcherConfig(env({}));
+  assert.deepEqual(config.settings, {
+    attemptTimeoutMs: 15_000,
+    retryScheduleSeconds: [5, 300, 1800, 7200, 18000, 36000, 36000],
+    leaseSeconds: 60,
+    failingAfterSeconds: 432_000,
+    timeBudgetMs: 25_000,
+    maxInFlight: 64,
+    batchSize: 64,
+    maxPerSubscription: 8,
+    pollIntervalMs: 250,
+  });
+  assert.equal(config.targetPolicy, "strict");
+  assert.throws(
+    () => readDispatcherConfig(env({ DELIVERY_LEASE_SECONDS: "10" })),
+    /webhook-dispatcher cannot start: DELIVERY_LEASE_SECONDS must outlast an attempt/,
+  );
+  assert.throws(
+    () => readDispatcherConfig(env({ DELIVERY_RETRY_SCHEDULE: "5,soon" })),
+    /DELIVERY_RETRY_SCHEDULE must be waits in seconds/,
+  );
+  assert.throws(() => readDispatcherConfig(env({ SUPABASE_URL: "" })), /missing environment/);
+});
