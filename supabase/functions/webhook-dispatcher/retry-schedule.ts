@@ -23,11 +23,16 @@ export function retryDelayMs(
   );
 }
 
+// RFC 9110's preferred date form, e.g. "Thu, 03 Dec 2026 00:01:30 GMT"; Date.parse alone would
+// also read "1.5" or "-5" as dates.
+const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
 /** A Retry-After header's wait in seconds (delay-seconds or an HTTP date), or null. */
 export function parseRetryAfter(value: string | null, now: Date): number | null {
   if (value === null) return null;
   const text = value.trim();
   if (/^[0-9]{1,10}$/.test(text)) return Number(text);
+  if (!HTTP_DATE.test(text)) return null;
   const date = Date.parse(text);
   if (Number.isNaN(date)) return null;
   return Math.max(0, Math.ceil((date - now.getTime()) / 1000));
