@@ -4,12 +4,16 @@ import { readConfig } from "../../supabase/functions/_shared/config.ts";
 const read = async (path: string) =>
   JSON.parse(await Deno.readTextFile(new URL(`../../${path}`, import.meta.url)));
 
-Deno.test("unit: the function's deploy-time deno.json pins exactly what the project pins", async () => {
+Deno.test("unit: each function's deploy-time deno.json pins exactly what the project pins", async () => {
   const root = await read("deno.json");
-  const fn = await read("supabase/functions/api-webhook-subscriptions/deno.json");
-  for (const [name, specifier] of Object.entries(fn.imports)) {
-    assert.equal(specifier, root.imports[name], name);
-    assert.match(String(specifier), /^npm:(@[^/]+\/)?[^@]+@\d+\.\d+\.\d+(-[\w.]+)?$/, name);
+  for (const name of ["api-webhook-subscriptions", "webhook-dispatcher"]) {
+    const fn = await read(`supabase/functions/${name}/deno.json`);
+    const lock = await read(`supabase/functions/${name}/deno.lock`);
+    for (const [module, specifier] of Object.entries(fn.imports)) {
+      assert.equal(specifier, root.imports[module], `${name}: ${module}`);
+      assert.match(String(specifier), /^npm:(@[^/]+\/)?[^@]+@\d+\.\d+\.\d+(-[\w.]+)?$/, module);
+      assert.ok(lock.specifiers[String(specifier)], `${name}'s deno.lock locks ${specifier}`);
+    }
   }
   for (const specifier of Object.values(root.imports) as string[]) {
     assert.match(
