@@ -154,14 +154,15 @@ Deno.test("PATCH changes each field with create's rules and returns the subscrip
     enabled: false,
   });
   assert.equal(patched.status, 200);
-  const { disabled_at, ...patchedRest } = patched.body.data;
-  assert.deepEqual(patchedRest, {
+  const { disabled_at } = patched.body.data;
+  assert.deepEqual(patched.body.data, {
     ...withoutSecret(subscription),
     target_url: "https://receiver.example.com/new",
     event_types: ["deal.updated", "contact.enriched"],
     description: null,
     enabled: false,
     disabled_reason: "manual",
+    disabled_at,
   });
   assert.ok(Math.abs(Date.parse(disabled_at) - Date.now()) < 5000, disabled_at);
   assert.ok(!patched.text.includes(subscription.secret));
