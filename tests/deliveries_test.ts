@@ -506,7 +506,7 @@ Deno.test("records are kept 30 days, then removed with their deliveries and atte
   }
 });
 
-Deno.test("no dispatcher log line carries a secret, a token or a payload", async () => {
+Deno.test("no function log line carries a secret, a token or a payload", async () => {
   const receiver = startReceiver((_r, index) =>
     new Response(null, { status: index === 0 ? 500 : 204 })
   );
@@ -517,7 +517,8 @@ Deno.test("no dispatcher log line carries a secret, a token or a payload", async
     await emit(subscription.workspaceId, "contact.created", { id: marker });
     await receiver.waitFor(2);
     await settled(subscription.id, 1);
-    const log = await Deno.readTextFile(`${stack.logDir}/dispatcher.log`);
+    const log = await Deno.readTextFile(`${stack.logDir}/dispatcher.log`) +
+      await Deno.readTextFile(`${stack.logDir}/function.log`);
     assert.match(log, /delivery attempt failed/, "the failed attempt is logged");
     for (
       const secret of [
