@@ -185,7 +185,7 @@ Deno.test("a Retry-After longer than the schedule's wait is honoured", async () 
   }
 });
 
-Deno.test("a timeout, a reset, a refused connection, a 302, a 500 and a bad certificate each fail, and the schedule ends in failed", async () => {
+Deno.test("a timeout, a reset, a refused connection, a malformed answer, a 302, a 500 and a bad certificate each fail, and the schedule ends in failed", async () => {
   const never = startReceiver(() => new Promise<Response>(() => {}));
   const redirected = startReceiver();
   const redirecting = startReceiver(() =>
@@ -200,6 +200,16 @@ Deno.test("a timeout, a reset, a refused connection, a 302, a 500 and a bad cert
       connection.read(new Uint8Array(65536)).finally(() => connection.close());
     }
   })().catch(() => {});
+  // Answers with something that is not HTTP.
+  const garbage = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    for await (const connection of garbage) {
+      (async () => {
+        await connection.read(new Uint8Array(65536));
+        await connection.write(new TextEncoder().encode("HTTP/1.1 abc garbage\r\n\r\n"));
+      })().catch(() => {}).finally(() => connection.close());
+    }
+  })().catch(() => {});
   const refusedPort = (() => {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = listener.addr.port;
@@ -212,6 +222,7 @@ Deno.test("a timeout, a reset, a refused connection, a 302, a 500 and a bad cert
       timeout: `${never.origin}/hook`,
       connection_reset: `http://127.0.0.1:${resetting.addr.port}/hook`,
       connection_refused: `http://127.0.0.1:${refusedPort}/hook`,
+      invalid_response: `http://127.0.0.1:${garbage.addr.port}/hook`,
       redirect: `${redirecting.origin}/hook`,
       http_status: `${failing.origin}/hook`,
       tls_error: `${selfSigned.origin}/hook`,
@@ -243,6 +254,7 @@ Deno.test("a timeout, a reset, a refused connection, a 302, a 500 and a bad cert
     assert.equal(failing.requests.length, 3);
   } finally {
     resetting.close();
+    garbage.close();
     for (const receiver of [never, redirected, redirecting, failing, selfSigned]) {
       await receiver.close();
     }
