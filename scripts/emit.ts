@@ -8,16 +8,11 @@
  */
 import { parseArgs } from "node:util";
 import { DEMO_WORKSPACE_ID, serviceClient } from "./local-stack/api-tokens.ts";
-import { readState } from "./local-stack/state.ts";
+import { targetProject, usageError, UUID } from "./local-stack/cli.ts";
 
 const USAGE =
   `usage: deno task emit --type contact.created --data '{"id": "c_1"}' [--workspace <uuid>] [--id <uuid>]`;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function fail(message: string): never {
-  console.error(`error: ${message}\n${USAGE}`);
-  Deno.exit(2);
-}
+const fail: (message: string) => never = usageError(USAGE);
 
 let values;
 try {
@@ -48,15 +43,7 @@ const workspaceId = values.workspace ?? DEMO_WORKSPACE_ID;
 if (!UUID.test(workspaceId)) fail("--workspace must be a UUID");
 if (values.id !== undefined && !UUID.test(values.id)) fail("--id must be a UUID");
 
-const state = await readState();
-const apiUrl = Deno.env.get("SUPABASE_URL") || state?.apiUrl;
-const serviceRoleKey = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY") || state?.serviceRoleKey;
-if (!apiUrl || !serviceRoleKey) {
-  console.error(
-    "error: no running stack found. Start it with 'deno task start' (or set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY).",
-  );
-  Deno.exit(1);
-}
+const { apiUrl, serviceRoleKey } = await targetProject();
 
 const client = serviceClient(apiUrl, serviceRoleKey);
 let result;

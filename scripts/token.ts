@@ -7,16 +7,11 @@
 import { parseArgs } from "node:util";
 import { type Scope, SCOPES } from "../supabase/functions/api-webhook-subscriptions/api-token.ts";
 import { DEMO_WORKSPACE_ID, issueApiToken, serviceClient } from "./local-stack/api-tokens.ts";
-import { readState } from "./local-stack/state.ts";
+import { targetProject, usageError, UUID } from "./local-stack/cli.ts";
 
 const USAGE =
   "usage: deno task token --scopes webhooks:read,webhooks:write [--workspace <uuid>] [--expires-in <seconds>] [--name <label>]";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function fail(message: string): never {
-  console.error(`error: ${message}\n${USAGE}`);
-  Deno.exit(2);
-}
+const fail: (message: string) => never = usageError(USAGE);
 
 let values;
 try {
@@ -51,15 +46,7 @@ if (values["expires-in"] !== undefined) {
   }
 }
 
-const state = await readState();
-const apiUrl = Deno.env.get("SUPABASE_URL") ?? state?.apiUrl;
-const serviceRoleKey = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY") ?? state?.serviceRoleKey;
-if (!apiUrl || !serviceRoleKey) {
-  console.error(
-    "error: no running stack found. Start it with 'deno task start' (or set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY).",
-  );
-  Deno.exit(1);
-}
+const { apiUrl, serviceRoleKey } = await targetProject();
 
 try {
   const { token, workspaceCreated } = await issueApiToken(serviceClient(apiUrl, serviceRoleKey), {

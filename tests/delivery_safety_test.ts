@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { startDnsServer } from "../scripts/local-stack/dns-server.ts";
+import { connectionCounter } from "./helpers/connection-counter.ts";
 import { startDispatcher } from "./helpers/dispatcher.ts";
 import {
   attemptsOf,
@@ -19,25 +20,6 @@ import {
   subscribe,
 } from "./helpers/receiver.ts";
 import { apiFetch, newToken, sql, stack } from "./helpers/stack.ts";
-
-/** A TCP listener that only counts who connects to it. */
-function connectionCounter() {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  let connections = 0;
-  (async () => {
-    for await (const connection of listener) {
-      connections++;
-      connection.close();
-    }
-  })().catch(() => {});
-  return {
-    port: listener.addr.port,
-    get connections() {
-      return connections;
-    },
-    close: () => listener.close(),
-  };
-}
 
 async function pendingCount(workspaceId: string): Promise<number> {
   const [row] = await sql<{ count: number }>(

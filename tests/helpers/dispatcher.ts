@@ -1,18 +1,10 @@
 /** webhook-dispatcher processes of a test's own, beside the test stack's scheduled one. */
 import { join } from "node:path";
 import { freePort } from "../../scripts/local-stack/processes.ts";
+import type { RunSummary } from "../../supabase/functions/webhook-dispatcher/dispatcher.ts";
 import { TEST_DISPATCHER_ENV } from "./dispatcher-env.ts";
 import { PROJECT_ROOT } from "./processes.ts";
 import { stack } from "./stack.ts";
-
-export interface RunSummary {
-  claimed: number;
-  succeeded: number;
-  retried: number;
-  failed: number;
-  gone: number;
-  unrecorded: number;
-}
 
 export interface OwnDispatcher {
   /** One run, as pg_cron would start it. */

@@ -27,6 +27,7 @@ import {
 } from "../../supabase/functions/webhook-dispatcher/sender.ts";
 import { signatureHeader } from "../../supabase/functions/webhook-dispatcher/signature.ts";
 import type { TargetPolicy } from "../../supabase/functions/_shared/target-policy.ts";
+import { connectionCounter } from "../helpers/connection-counter.ts";
 
 Deno.test("unit: the retry schedule is the contract's, with ±20% jitter, and ends after 7 retries", () => {
   assert.deepEqual(DEFAULT_RETRY_SCHEDULE_SECONDS, [5, 300, 1800, 7200, 18000, 36000, 36000]);
@@ -90,15 +91,8 @@ Deno.test({
   name: "unit: the strict sender connects to no address it did not check",
   sanitizeResources: false,
   fn: async () => {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    let connections = 0;
-    (async () => {
-      for await (const connection of listener) {
-        connections++;
-        connection.close();
-      }
-    })().catch(() => {});
-    const port = listener.addr.port;
+    const listener = connectionCounter();
+    const port = listener.port;
     const send = createSender({
       timeoutMs: 2000,
       policy: strictPolicy({
@@ -125,7 +119,7 @@ Deno.test({
         assert.equal(result.errorKind, kind, url);
         assert.equal(result.status, null, url);
       }
-      assert.equal(connections, 0);
+      assert.equal(listener.connections, 0);
     } finally {
       listener.close();
     }

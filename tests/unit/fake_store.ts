@@ -40,26 +40,15 @@ export class FakeStore implements AuthStore, SubscriptionStore {
   }
 
   private static record(stored: StoredSubscription): SubscriptionRecord {
+    // What the store hands out: the record's fields, never the secrets it keeps.
     const {
-      id,
-      targetUrl,
-      eventTypes,
-      enabled,
-      disabledReason,
-      disabledAt,
-      description,
-      createdAt,
+      workspaceId: _w,
+      secret: _s,
+      previousSecret: _p,
+      previousSecretExpiresAt: _e,
+      ...record
     } = stored;
-    return {
-      id,
-      targetUrl,
-      eventTypes,
-      enabled,
-      disabledReason,
-      disabledAt,
-      description,
-      createdAt,
-    };
+    return record;
   }
 
   hits = new Map<string, number>();
