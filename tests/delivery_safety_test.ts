@@ -5,6 +5,7 @@
  * dispatchers of their own.
  */
 import assert from "node:assert/strict";
+import pg from "pg";
 import { startDnsServer } from "../scripts/local-stack/dns-server.ts";
 import { connectionCounter } from "./helpers/connection-counter.ts";
 import { startDispatcher } from "./helpers/dispatcher.ts";
@@ -220,6 +221,76 @@ Deno.test("Postgres restarted mid-run: nothing is lost", async () => {
     assert.deepEqual(rows.map((row) => ({ ...row })), [{ status: "succeeded", count: 400 }]);
     assert.equal(received.size, 400, "every delivery reached its receiver");
   } finally {
+    await receiver.close();
+  }
+});
+
+Deno.test("overlapping claims together lease no more than 8 of one subscription's deliveries", async () => {
+  await pauseScheduler();
+  const first = new pg.Client({ connectionString: stack.databaseUrl });
+  const second = new pg.Client({ connectionString: stack.databaseUrl });
+  await first.connect();
+  await second.connect();
+  let subscriptionId = "";
+  try {
+    const { token, workspaceId } = await newToken();
+    subscriptionId = (await subscribe(token, "http://127.0.0.1:9/hook")).id;
+    // More than the first claim looks at, so the second finds rows the first has not locked.
+    await sql(
+      "select public.emit_webhook_event($1, 'contact.created', jsonb_build_object('n', n)) from generate_series(1, 200) as n",
+      [workspaceId],
+    );
+    const claim = "select * from public.claim_webhook_deliveries(64, 60, 8)";
+    // The first claim's transaction stays open while the second claims.
+    await first.query("begin");
+    const a = (await first.query(claim)).rows.length;
+    const pending = second.query(claim);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await first.query("commit");
+    const b = (await pending).rows.length;
+    assert.equal(a, 8);
+    assert.equal(b, 0, "the second claim counted the first one's leases");
+    const [{ leased }] = await sql<{ leased: number }>(
+      "select count(*)::int as leased from public.webhook_deliveries where subscription_id = $1 and lease_id is not null",
+      [subscriptionId],
+    );
+    assert.equal(leased, 8);
+  } finally {
+    await first.end();
+    await second.end();
+    await sql("delete from public.webhook_subscriptions where id = $1", [subscriptionId]);
+    await resumeScheduler();
+  }
+});
+
+Deno.test("an emit that commits after its subscription was disabled delivers nothing", async () => {
+  const receiver = startReceiver();
+  const emitter = new pg.Client({ connectionString: stack.databaseUrl });
+  await emitter.connect();
+  try {
+    const { token } = await newToken();
+    const subscription = await subscribe(token, `${receiver.origin}/hook`);
+    // The CRM's transaction emits, and is still open when the subscription is disabled.
+    await emitter.query("begin");
+    await emitter.query("select public.emit_webhook_event($1, 'contact.created', '{}')", [
+      subscription.workspaceId,
+    ]);
+    const patched = await apiFetch(`${stack.functionUrl}/${subscription.id}`, {
+      method: "PATCH",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ enabled: false }),
+    });
+    assert.equal(patched.status, 200);
+    await emitter.query("commit");
+    const [delivery] = await eventually("the late delivery cancelled", async () => {
+      const rows = await deliveriesOf(subscription.id);
+      return rows.length === 1 && rows[0].status === "cancelled" && rows;
+    });
+    assert.equal(delivery.attempt_count, 0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(receiver.requests.length, 0);
+  } finally {
+    await emitter.end();
     await receiver.close();
   }
 });

@@ -33,6 +33,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       const response = await fetch(options.dispatcherUrl, {
         method: "POST",
         headers: { Authorization: `Bearer ${options.serviceRoleKey}` },
+        // A run lasts its budget (25 s at most); one that hangs must not stop the schedule.
+        signal: AbortSignal.timeout(60_000),
       });
       const text = await response.text();
       if (!response.ok) options.onLine(`dispatcher answered ${response.status}: ${text}`);

@@ -127,6 +127,8 @@ create table public.webhook_delivery_attempts (
     'dns_failure',
     'blocked_address',
     'invalid_response',
+    -- More than the 64 KiB a response may have; the status is kept.
+    'response_too_large',
     -- The dispatcher could not make the request (on our side); retried like any failure.
     'internal_error'
   )),
@@ -240,10 +242,12 @@ $$;
 
 -- Dispatch -------------------------------------------------------------------------------------
 
--- Claims up to max_deliveries due deliveries in one statement: rows another dispatcher holds are
--- skipped, and a subscription never has more than max_per_subscription leased at once (its rows
--- beyond that stay due, so one slow receiver does not hold up the others). Each claimed row is
--- leased for lease_seconds: due again then, unless its attempt is recorded first.
+-- Claims up to max_deliveries due deliveries: oldest first, and never more than
+-- max_per_subscription leased at once for one subscription (rows beyond that stay due, and
+-- subscriptions at their bound are skipped, so one slow receiver does not hold up the others).
+-- Each claimed row is leased for lease_seconds: due again then, unless its attempt is recorded
+-- first. A due delivery whose subscription was disabled meanwhile (an emit that committed after
+-- the disable's cancellation ran) is cancelled here instead.
 create function public.claim_webhook_deliveries(
   max_deliveries integer,
   lease_seconds integer,
@@ -264,38 +268,56 @@ returns table (
   data jsonb
 )
 language sql
+volatile
 security invoker
 set search_path = ''
 as $$
+  -- Claims take turns (each is one short statement): the leases a claim counts must include those
+  -- the claim before it made, or two overlapping runs could each fill a subscription's bound. The
+  -- next statement takes its snapshot after the lock is held.
+  select pg_advisory_xact_lock(hashtext('public.claim_webhook_deliveries'));
+
   with leased as (
     select l.subscription_id, count(*) as held
       from public.webhook_deliveries as l
      where l.status = 'pending' and l.lease_id is not null and l.next_attempt_at > now()
      group by l.subscription_id
   ), due as (
-    select d.id, d.subscription_id, d.next_attempt_at
+    select d.id, d.subscription_id, d.next_attempt_at, s.enabled
       from public.webhook_deliveries as d
+      join public.webhook_subscriptions as s on s.id = d.subscription_id
      where d.status = 'pending'
        and d.next_attempt_at <= now()
        and not exists (select from leased
                         where leased.subscription_id = d.subscription_id
                           and leased.held >= max_per_subscription)
      order by d.next_attempt_at
-     limit max_deliveries
-       for update skip locked
+     -- Room for the rows the per-subscription bound drops below.
+     limit max_deliveries + 4 * max_per_subscription
+       for update of d skip locked
   ), ranked as (
-    select due.id,
+    select due.id, due.enabled, due.next_attempt_at,
            row_number() over (partition by due.subscription_id
                               order by due.next_attempt_at, due.id) + coalesce(leased.held, 0)
              as slot
       from due left join leased on leased.subscription_id = due.subscription_id
+  ), chosen as (
+    select ranked.id from ranked
+     where ranked.enabled and ranked.slot <= max_per_subscription
+     order by ranked.next_attempt_at, ranked.id
+     limit max_deliveries
+  ), cancelled as (
+    update public.webhook_deliveries as d
+       set status = 'cancelled', finished_at = now()
+      from ranked
+     where d.id = ranked.id and not ranked.enabled
   ), claimed as (
     update public.webhook_deliveries as d
        set lease_id = gen_random_uuid(),
            next_attempt_at = now() + make_interval(secs => lease_seconds),
            attempt_count = d.attempt_count + 1
-      from ranked
-     where d.id = ranked.id and ranked.slot <= max_per_subscription
+      from chosen
+     where d.id = chosen.id
     returning d.id, d.lease_id, d.attempt_count, d.subscription_id, d.event_id
   )
   select c.id, c.lease_id, c.attempt_count, s.id, s.target_url, s.secret,
@@ -326,6 +348,15 @@ declare
   streak_start timestamptz;
   recorded integer := 0;
 begin
+  -- Subscriptions first, in id order, then deliveries: the order disabling a subscription takes
+  -- them in (the subscription, then its pending deliveries), so the two never deadlock.
+  perform from public.webhook_subscriptions as s
+   where s.id in (select d.subscription_id from public.webhook_deliveries as d
+                   where d.id in (select (a ->> 'delivery_id')::uuid
+                                    from jsonb_array_elements(attempts) as a))
+   order by s.id
+     for no key update of s;
+
   for attempt in
     select * from jsonb_to_recordset(attempts) as a(
       delivery_id uuid,
@@ -339,6 +370,7 @@ begin
       outcome text,
       next_attempt_at timestamptz
     )
+    order by a.delivery_id
   loop
     if attempt.outcome not in ('succeeded', 'retry', 'failed', 'gone') then
       raise exception 'record_webhook_attempts: unknown outcome %', attempt.outcome;

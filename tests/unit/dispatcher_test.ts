@@ -27,6 +27,7 @@ import {
 } from "../../supabase/functions/webhook-dispatcher/sender.ts";
 import { signatureHeader } from "../../supabase/functions/webhook-dispatcher/signature.ts";
 import type { TargetPolicy } from "../../supabase/functions/_shared/target-policy.ts";
+import { StoreUnavailableError } from "../../supabase/functions/_shared/errors.ts";
 import { connectionCounter } from "../helpers/connection-counter.ts";
 
 Deno.test("unit: the retry schedule is the contract's, with ±20% jitter, and ends after 7 retries", () => {
@@ -76,6 +77,54 @@ Deno.test("unit: the signature header is what the standardwebhooks reference lib
     new Webhook(secret, { format: "raw" }).sign("msg_1", new Date(timestamp * 1000), body)
   );
   assert.equal(header, reference.join(" "));
+});
+
+Deno.test({
+  name: "unit: an answer with no HTTP status, or longer than 64 KiB, is a failed attempt",
+  sanitizeResources: false,
+  fn: async () => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const answers = [
+      "HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n",
+      "HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n",
+      `HTTP/1.1 200 OK\r\nContent-Length: 70000\r\n\r\n${"y".repeat(70_000)}`,
+      `HTTP/1.1 200 OK\r\nContent-Length: 65536\r\n\r\n${"z".repeat(65_536)}`,
+    ];
+    (async () => {
+      let index = 0;
+      for await (const connection of listener) {
+        const text = answers[index++];
+        (async () => {
+          await connection.read(new Uint8Array(65536));
+          await connection.write(new TextEncoder().encode(text));
+        })().catch(() => {}).finally(() => connection.close());
+      }
+    })().catch(() => {});
+    const send = createSender({
+      timeoutMs: 2000,
+      policy: {
+        mode: "permissive",
+        ownHosts: [],
+        resolver: { resolve: () => Promise.resolve([]) },
+      },
+    });
+    const url = `http://127.0.0.1:${listener.addr.port}/`;
+    try {
+      const results = [];
+      for (let i = 0; i < answers.length; i++) {
+        const { status, errorKind, body } = await send({ url, headers: {}, body: "{}" });
+        results.push([status, errorKind, body?.length ?? null]);
+      }
+      assert.deepEqual(results, [
+        [null, "invalid_response", null],
+        [null, "invalid_response", null],
+        [200, "response_too_large", 1024],
+        [200, null, 1024],
+      ]);
+    } finally {
+      listener.close();
+    }
+  },
 });
 
 const strictPolicy = (answers: Record<string, string[]>): TargetPolicy => ({
@@ -146,6 +195,7 @@ class FakeDeliveryStore implements DeliveryStore {
   recorded: AttemptRecord[] = [];
   claims: ClaimOptions[] = [];
   recordFailures = 0;
+  refuse = false;
   constructor(private queue: ClaimedDelivery[]) {}
   claim(options: ClaimOptions) {
     this.claims.push(options);
@@ -154,8 +204,9 @@ class FakeDeliveryStore implements DeliveryStore {
   record(attempts: AttemptRecord[]) {
     if (this.recordFailures > 0) {
       this.recordFailures--;
-      return Promise.reject(new Error("database away"));
+      return Promise.reject(new StoreUnavailableError("database away"));
     }
+    if (this.refuse) return Promise.reject(new Error("check constraint violated"));
     this.recorded.push(...attempts);
     return Promise.resolve(attempts.length);
   }
@@ -245,6 +296,21 @@ Deno.test("unit: records the database could not take are kept and sent with the 
   });
   assert.deepEqual(store.recorded.map((r) => r.delivery_id).sort(), ["d1", "d2"]);
   assert.equal(summary.succeeded, 2);
+});
+
+Deno.test("unit: a batch the database refuses is dropped, not retried forever, and counted unrecorded", async () => {
+  const store = new FakeDeliveryStore([delivery(1), delivery(2)]);
+  store.refuse = true;
+  const summary = await runDispatcher({
+    store,
+    send: () => Promise.resolve(answer(204)),
+    settings: { ...settings, maxInFlight: 1, batchSize: 1 },
+    clock: () => new Date(),
+    random: () => 0.5,
+    log: () => {},
+  });
+  assert.equal(summary.unrecorded, 2);
+  assert.equal(summary.claimed, 2);
 });
 
 Deno.test("unit: a run stops claiming when less than one attempt's time is left of its budget", async () => {

@@ -79,7 +79,8 @@ export function refusalMessage(reason: TargetRefusal): string {
 }
 
 export function bareHost(hostname: string): string {
-  const host = hostname.toLowerCase().replace(/\.$/, "");
+  // Every trailing dot: "api.example.com.." is the same host to a resolver.
+  const host = hostname.toLowerCase().replace(/\.+$/, "");
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 

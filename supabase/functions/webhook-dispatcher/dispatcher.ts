@@ -3,6 +3,7 @@
  * each attempt and schedule the next, until nothing is due or the time budget is nearly spent.
  * Claims keep coming while slow receivers hold their slots, so one receiver never stalls the rest.
  */
+import { StoreUnavailableError } from "../_shared/errors.ts";
 import type { Log } from "../_shared/log.ts";
 import type { AttemptRecord, ClaimedDelivery, DeliveryStore } from "./delivery-store.ts";
 import { parseRetryAfter, retryDelayMs } from "./retry-schedule.ts";
@@ -206,10 +207,17 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
         summary[key]++;
       }
     } catch (error) {
-      // Kept for the next flush; if the database stays away, the leases run out and the
-      // deliveries are sent again (at least once).
-      finished = batch.concat(finished);
-      log({ level: "warn", msg: "attempt records not saved yet", error: (error as Error).message });
+      if (error instanceof StoreUnavailableError) {
+        // Kept for the next flush; if the database stays away, the leases run out and the
+        // deliveries are sent again (at least once).
+        finished = batch.concat(finished);
+        log({ level: "warn", msg: "attempt records not saved yet", error: error.message });
+      } else {
+        // Refused, not lost in transit: trying the same batch again cannot help, and must not
+        // hold up the records after it. Its deliveries go again when their leases end.
+        summary.unrecorded += batch.length;
+        log({ level: "error", msg: "attempt records refused", error: (error as Error).message });
+      }
     }
   };
 

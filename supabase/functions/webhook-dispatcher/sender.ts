@@ -26,6 +26,7 @@ export type AttemptErrorKind =
   | "dns_failure"
   | "blocked_address"
   | "invalid_response"
+  | "response_too_large"
   | "internal_error";
 
 export interface AttemptRequest {
@@ -163,16 +164,24 @@ export function createSender(options: SenderOptions): Sender {
 
       const onResponse = (response: http.IncomingMessage) => {
         const status = response.statusCode ?? 0;
+        // node accepts any three digits; HTTP has no status outside 100-599.
+        if (status < 100 || status > 599) {
+          settle(finish(null, "invalid_response"));
+          response.destroy();
+          return;
+        }
         const chunks: Uint8Array[] = [];
         let kept = 0;
         let read = 0;
-        const done = () => {
+        const done = (tooLarge = false) => {
           // Postgres text holds no NUL; the kept body is for people to read anyway.
           const text = decoder.decode(concat(chunks, kept)).replaceAll("\u0000", "\ufffd");
           const retryAfter = status === 429 || status === 503
             ? String(response.headers["retry-after"] ?? "") || null
             : null;
-          const kind = status >= 200 && status < 300
+          const kind = tooLarge
+            ? "response_too_large"
+            : status >= 200 && status < 300
             ? null
             : status >= 300 && status < 400
             ? "redirect"
@@ -186,13 +195,13 @@ export function createSender(options: SenderOptions): Sender {
             chunks.push(part);
             kept += part.byteLength;
           }
-          if (read >= maxResponseBytes) {
-            // Enough: the status is known, and the rest is not read.
-            done();
+          if (read > maxResponseBytes) {
+            // A failed attempt, whatever the status: the rest is not read.
+            done(true);
             response.destroy();
           }
         });
-        response.on("end", done);
+        response.on("end", () => done());
         response.on("error", (error) => settle(finish(status, errorKindOf(error))));
       };
 
