@@ -52,6 +52,10 @@ Deno.test("unit: strict refuses the API's own host, and fails closed when resolu
     await refuseTarget(new URL("https://API.wundertreos.com./x"), policy("strict")),
     "own_host",
   );
+  // An empty label would otherwise slip past the own-host and reserved-name checks.
+  for (const url of ["https://api.wundertreos.com../x", "https://example..com/"]) {
+    assert.equal(await refuseTarget(new URL(url), policy("strict")), "reserved_hostname", url);
+  }
   assert.equal(
     await refuseTarget(new URL("https://example.com/"), policy("strict", new Error("timeout"))),
     "unresolvable_host",

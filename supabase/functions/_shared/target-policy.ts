@@ -79,13 +79,14 @@ export function refusalMessage(reason: TargetRefusal): string {
 }
 
 export function bareHost(hostname: string): string {
-  // Every trailing dot: "api.example.com.." is the same host to a resolver.
-  const host = hostname.toLowerCase().replace(/\.+$/, "");
+  const host = hostname.toLowerCase().replace(/\.$/, "");
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 
 function isReservedName(host: string): boolean {
-  return host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local") ||
+  // An empty label ("api.example.com..") is no public name, and would dodge the checks below.
+  return host.split(".").includes("") || host === "localhost" || host.endsWith(".localhost") ||
+    host.endsWith(".local") ||
     host.endsWith(".internal") || !host.includes(".");
 }
 
