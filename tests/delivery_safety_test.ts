@@ -20,7 +20,7 @@ import {
   startReceiver,
   subscribe,
 } from "./helpers/receiver.ts";
-import { apiFetch, newToken, sql, stack } from "./helpers/stack.ts";
+import { apiFetch, controlStack, newToken, sql, stack } from "./helpers/stack.ts";
 
 async function pendingCount(workspaceId: string): Promise<number> {
   const [row] = await sql<{ count: number }>(
@@ -189,12 +189,6 @@ Deno.test("Postgres restarted mid-run: nothing is lost", async () => {
     received.add(`${request.path} ${request.headers["webhook-id"]}`);
     return new Response(null, { status: 204 });
   });
-  const control = Deno.env.get("WUNDERTRE_TEST_CONTROL_URL");
-  const fault = async (action: string) => {
-    const response = await fetch(`${control}/${action}`, { method: "POST" });
-    await response.body?.cancel();
-    assert.equal(response.status, 204, action);
-  };
   try {
     const { token, workspaceId } = await newToken();
     const subscriptions = [];
@@ -206,9 +200,9 @@ Deno.test("Postgres restarted mid-run: nothing is lost", async () => {
       [workspaceId],
     );
     await receiver.waitFor(40);
-    await fault("postgres/stop");
+    await controlStack("postgres/stop");
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    await fault("postgres/start");
+    await controlStack("postgres/start");
     await eventually("all 400 deliveries succeeded", async () => {
       return await pendingCount(workspaceId).catch(() => 1) === 0;
     }, 60_000);

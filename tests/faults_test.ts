@@ -1,18 +1,15 @@
 import assert from "node:assert/strict";
 import pg from "pg";
 import { DATABASE_TIMEOUT_MS } from "../supabase/functions/_shared/supabase-client.ts";
-import { CONTRACT_EXAMPLE, newToken, sql, stack, subscriptionCount } from "./helpers/stack.ts";
+import {
+  CONTRACT_EXAMPLE,
+  controlStack,
+  newToken,
+  sql,
+  stack,
+  subscriptionCount,
+} from "./helpers/stack.ts";
 import { call, createWithKey } from "./helpers/subscriptions.ts";
-
-async function fault(
-  action: "postgrest/stop" | "postgrest/start" | "postgres/stop" | "postgres/start",
-) {
-  const url = Deno.env.get("WUNDERTRE_TEST_CONTROL_URL");
-  if (!url) throw new Error("WUNDERTRE_TEST_CONTROL_URL is not set: run with 'deno task test'");
-  const response = await fetch(`${url}/${action}`, { method: "POST" });
-  await response.body?.cancel();
-  assert.equal(response.status, 204, action);
-}
 
 /** Polls until `probe` is true; the API must recover by itself, with no restart of the function. */
 async function eventually(what: string, probe: () => Promise<boolean>, seconds = 45) {
@@ -27,7 +24,7 @@ async function eventually(what: string, probe: () => Promise<boolean>, seconds =
 Deno.test("PostgREST stopped mid-run: 503 with Retry-After, nothing written; recovery by itself", async () => {
   const { token, workspaceId } = await newToken();
   assert.equal((await call(token, "GET")).status, 200);
-  await fault("postgrest/stop");
+  await controlStack("postgrest/stop");
   try {
     for (const [method, body] of [["GET", undefined], ["POST", CONTRACT_EXAMPLE]] as const) {
       const answer = await call(token, method, "", body);
@@ -36,7 +33,7 @@ Deno.test("PostgREST stopped mid-run: 503 with Retry-After, nothing written; rec
       assert.equal(answer.headers.get("retry-after"), "5");
     }
   } finally {
-    await fault("postgrest/start");
+    await controlStack("postgrest/start");
   }
   await eventually(
     "the API answering again",
@@ -49,7 +46,7 @@ Deno.test("PostgREST stopped mid-run: 503 with Retry-After, nothing written; rec
 Deno.test("Postgres down and restarted: 503s while it is down, then recovery by itself", async () => {
   const { token, workspaceId } = await newToken();
   assert.equal((await call(token, "POST", "", CONTRACT_EXAMPLE)).status, 201);
-  await fault("postgres/stop");
+  await controlStack("postgres/stop");
   try {
     for (const [method, body] of [["GET", undefined], ["POST", CONTRACT_EXAMPLE]] as const) {
       const answer = await call(token, method, "", body);
@@ -57,7 +54,7 @@ Deno.test("Postgres down and restarted: 503s while it is down, then recovery by 
       assert.equal(answer.body.error, "service_unavailable");
     }
   } finally {
-    await fault("postgres/start");
+    await controlStack("postgres/start");
   }
   await eventually(
     "the API answering again",

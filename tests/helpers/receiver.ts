@@ -1,7 +1,7 @@
 /** Webhook receivers on loopback for the delivery tests, and the way to point a subscription at one. */
 import { join } from "node:path";
 import { PROJECT_ROOT } from "./processes.ts";
-import { apiFetch, sql, stack } from "./stack.ts";
+import { apiFetch, controlStack, sql, stack } from "./stack.ts";
 
 export interface ReceivedRequest {
   /** performance.now() when the request arrived. */
@@ -191,18 +191,10 @@ export function settled(subscriptionId: string, count: number, timeoutMs = 20_00
 }
 
 /** Takes the scheduled dispatcher off (and waits out its run), so a test can run its own. */
-export async function pauseScheduler() {
-  await control("/scheduler/pause");
+export function pauseScheduler() {
+  return controlStack("scheduler/pause");
 }
 
-export async function resumeScheduler() {
-  await control("/scheduler/resume");
-}
-
-async function control(path: string) {
-  const url = Deno.env.get("WUNDERTRE_TEST_CONTROL_URL");
-  if (!url) throw new Error("WUNDERTRE_TEST_CONTROL_URL is not set: run with 'deno task test'");
-  const response = await fetch(`${url}${path}`, { method: "POST" });
-  await response.body?.cancel();
-  if (!response.ok) throw new Error(`control ${path} answered ${response.status}`);
+export function resumeScheduler() {
+  return controlStack("scheduler/resume");
 }

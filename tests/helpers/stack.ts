@@ -35,6 +35,26 @@ export const stack = {
   },
 };
 
+/**
+ * Asks the test runner to change the stack: stop or start PostgREST or Postgres, pause or resume
+ * the dispatcher's schedule. Resolves once it is done.
+ */
+export async function controlStack(
+  action:
+    | "postgrest/stop"
+    | "postgrest/start"
+    | "postgres/stop"
+    | "postgres/start"
+    | "scheduler/pause"
+    | "scheduler/resume",
+) {
+  const response = await fetch(`${required("WUNDERTRE_TEST_CONTROL_URL")}/${action}`, {
+    method: "POST",
+  });
+  await response.body?.cancel();
+  if (response.status !== 204) throw new Error(`${action}: the runner answered ${response.status}`);
+}
+
 /** Runs one query as the database owner, for looking at what really landed. */
 export async function sql<T extends Record<string, unknown>>(
   text: string,

@@ -120,8 +120,17 @@ export async function refuseTarget(url: URL, policy: TargetPolicy): Promise<Targ
   } catch {
     return "unresolvable_host";
   }
+  return refuseAddresses(addresses);
+}
+
+/**
+ * The rule for a name's answers, at create time and at connect time alike: there must be some,
+ * and every one must be public (a name with one private answer can be made to deliver there).
+ */
+export function refuseAddresses(
+  addresses: string[],
+): "unresolvable_host" | "private_address" | null {
   if (addresses.length === 0) return "unresolvable_host";
-  // Every answer must be public: a name with one private answer can be made to deliver there.
   return addresses.every(isPublicAddress) ? null : "private_address";
 }
 

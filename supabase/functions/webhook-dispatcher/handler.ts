@@ -5,38 +5,37 @@
 import { Buffer } from "node:buffer";
 import { timingSafeEqual } from "node:crypto";
 import { errorBody } from "../_shared/errors.ts";
-import type { Log } from "../_shared/log.ts";
+import { sha256Hex } from "../_shared/digest.ts";
 import { type DispatcherDependencies, runDispatcher } from "./dispatcher.ts";
 
 export interface HandlerDependencies extends DispatcherDependencies {
   serviceRoleKey: string;
 }
 
-const encoder = new TextEncoder();
-
-async function sha256(text: string): Promise<Buffer> {
-  return Buffer.from(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-}
-
 /** Compares digests, so neither the key's length nor its content leaks through timing. */
-async function isServiceRole(authorization: string | null, serviceRoleKey: string) {
-  const match = /^Bearer ([^\s]+)$/i.exec(authorization ?? "");
-  if (!match) return false;
-  return timingSafeEqual(await sha256(match[1]), await sha256(serviceRoleKey));
+function serviceRoleCheck(serviceRoleKey: string) {
+  const expected = sha256Hex(serviceRoleKey).then((hex) => Buffer.from(hex, "hex"));
+  return async (authorization: string | null): Promise<boolean> => {
+    const match = /^Bearer ([^\s]+)$/i.exec(authorization ?? "");
+    if (!match) return false;
+    return timingSafeEqual(Buffer.from(await sha256Hex(match[1]), "hex"), await expected);
+  };
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return Response.json(body, { status, headers });
 }
 
-export function createDispatcherHandler(deps: HandlerDependencies, log: Log = deps.log) {
+export function createDispatcherHandler(deps: HandlerDependencies) {
+  const { log } = deps;
+  const isServiceRole = serviceRoleCheck(deps.serviceRoleKey);
   return async (request: Request): Promise<Response> => {
     if (request.method !== "POST") {
       return json(405, errorBody("method_not_allowed", "Use POST to run the dispatcher."), {
         Allow: "POST",
       });
     }
-    if (!(await isServiceRole(request.headers.get("authorization"), deps.serviceRoleKey))) {
+    if (!(await isServiceRole(request.headers.get("authorization")))) {
       return json(
         401,
         errorBody("unauthorized", "The dispatcher runs only for the service role key."),

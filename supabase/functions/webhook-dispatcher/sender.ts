@@ -10,7 +10,7 @@ import https from "node:https";
 import type { LookupFunction } from "node:net";
 import {
   bareHost,
-  isPublicAddress,
+  refuseAddresses,
   refuseTargetName,
   type TargetPolicy,
 } from "../_shared/target-policy.ts";
@@ -91,10 +91,11 @@ function checkedLookup(policy: TargetPolicy): LookupFunction {
   return (hostname, options, callback) => {
     policy.resolver.resolve(hostname).then(
       (addresses) => {
-        if (addresses.length === 0) {
-          return callback(new DnsFailureError(`no address for the host`), "", 4);
+        const refusal = refuseAddresses(addresses);
+        if (refusal === "unresolvable_host") {
+          return callback(new DnsFailureError("no address for the host"), "", 4);
         }
-        if (!addresses.every(isPublicAddress)) {
+        if (refusal === "private_address") {
           return callback(
             new BlockedAddressError("the host resolves to a non-public address"),
             "",
