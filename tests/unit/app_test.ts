@@ -27,6 +27,7 @@ async function setup(options: { expiresAt?: Date } = {}) {
   const app = createApp({
     auth: store,
     subscriptions: store,
+    deliveries: store,
     verifySession: () => Promise.resolve(null),
     corsAllowedOrigins: [],
     // A fake resolver behind the same interface; the integration tests use a real DNS server.
@@ -179,4 +180,34 @@ Deno.test("unit: a create that fails in the store was still authenticated and co
   assert.equal(failed.status, 500);
   assert.equal(failed.headers.get("ratelimit-remaining"), "2");
   assert.deepEqual(store.calls, { authenticateApiToken: 1, createSubscription: 1 });
+});
+
+Deno.test("unit: recover reaches back exactly 30 days by the app's clock, and no further", async () => {
+  const { app, post, store, token } = await setup();
+  const { data } = await (await post(EXAMPLE)).json();
+  const recover = (since: string) =>
+    app.request(`/api-webhook-subscriptions/${data.id}/recover`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ since }),
+    });
+  const thirtyDaysAgo = new Date(NOW.getTime() - 30 * 24 * 3600 * 1000);
+  const atTheLimit = await recover(thirtyDaysAgo.toISOString());
+  assert.equal(atTheLimit.status, 202);
+  assert.deepEqual(await atTheLimit.json(), { data: { recovered: 0 } });
+  // The same instant written with an offset is the same instant.
+  assert.equal((await recover("2026-04-17T16:30:00.456+02:00")).status, 202);
+
+  store.hits.clear(); // this setup allows 3 writes a minute
+  const tooOld = await recover(new Date(thirtyDaysAgo.getTime() - 1).toISOString());
+  assert.equal(tooOld.status, 400);
+  assert.deepEqual(await tooOld.json(), {
+    error: "invalid_request",
+    message: "Invalid request body: check since.",
+    details: [{ field: "since", message: "since must be at most 30 days ago." }],
+  });
+  assert.deepEqual(store.recoveries, [
+    { subscriptionId: data.id, since: thirtyDaysAgo },
+    { subscriptionId: data.id, since: thirtyDaysAgo },
+  ]);
 });

@@ -15,13 +15,22 @@ import type {
   SubscriptionStore,
 } from "../../supabase/functions/_shared/subscription-store.ts";
 
+import type {
+  DeliveryHistoryStore,
+  RecoverOutcome,
+  RetryOutcome,
+} from "../../supabase/functions/api-webhook-subscriptions/delivery-history-store.ts";
+
 type StoredSubscription = NewSubscription & SubscriptionRecord & {
   previousSecret: string | null;
   previousSecretExpiresAt: string | null;
 };
 
-/** In-memory stores for unit tests, behind the real ones' interfaces; integration tests use those. */
-export class FakeStore implements AuthStore, SubscriptionStore {
+/**
+ * In-memory stores for unit tests, behind the real ones' interfaces; integration tests use those.
+ * Deliveries exist only in the real store: here every subscription has none.
+ */
+export class FakeStore implements AuthStore, SubscriptionStore, DeliveryHistoryStore {
   tokens = new Map<string, ApiTokenRecord>();
   subscriptions: StoredSubscription[] = [];
   failInsertWith: Error | null = null;
@@ -177,5 +186,35 @@ export class FakeStore implements AuthStore, SubscriptionStore {
       previousSecretExpiresAt: stored.previousSecretExpiresAt,
     };
     return Promise.resolve(rotated);
+  }
+
+  /** The recoveries asked for, as the store received them. */
+  recoveries: { subscriptionId: string; since: Date }[] = [];
+
+  listDeliveries(workspaceId: string, subscriptionId: string) {
+    return Promise.resolve(
+      this.find(workspaceId, subscriptionId) ? { records: [], hasMore: false } : null,
+    );
+  }
+
+  getDelivery() {
+    return Promise.resolve(null);
+  }
+
+  retryDelivery(): Promise<RetryOutcome> {
+    return Promise.resolve({ outcome: "not_found" });
+  }
+
+  sendTestEvent() {
+    return Promise.resolve(null);
+  }
+
+  recoverDeliveries(workspaceId: string, subscriptionId: string, since: Date) {
+    const subscription = this.find(workspaceId, subscriptionId);
+    let outcome: RecoverOutcome = { outcome: "recovered", count: 0 };
+    if (!subscription) outcome = { outcome: "not_found" };
+    else if (!subscription.enabled) outcome = { outcome: "subscription_disabled" };
+    else this.recoveries.push({ subscriptionId, since });
+    return Promise.resolve(outcome);
   }
 }

@@ -28,6 +28,35 @@ export type CreateSubscriptionResult = {
   subscription: SubscriptionRow | null;
 };
 
+/** A delivery as the history functions return it (list_webhook_deliveries' row). */
+export type DeliveryRow = {
+  id: string;
+  event_id: string;
+  event_type: string;
+  status: string;
+  attempt_count: number;
+  last_response_status: number | null;
+  /** While pending only. */
+  next_attempt_at: string | null;
+  created_at: string;
+  finished_at: string | null;
+};
+
+/** One delivery with its event and attempts, as private.webhook_delivery_json builds it. */
+export type DeliveryDetailJson = DeliveryRow & {
+  event_created_at: string;
+  workspace_id: string;
+  data: Json;
+  attempts: {
+    attempt_number: number;
+    started_at: string;
+    duration_ms: number;
+    response_status: number | null;
+    error_kind: string | null;
+    response_body: string | null;
+  }[];
+};
+
 export type Database = {
   __InternalSupabase: { PostgrestVersion: "12" };
   public: {
@@ -100,8 +129,14 @@ export type Database = {
           last_response_status: number | null;
           created_at: string;
           finished_at: string | null;
+          is_test: boolean;
         };
-        Insert: { event_id: string; subscription_id: string; next_attempt_at?: string };
+        Insert: {
+          event_id: string;
+          subscription_id: string;
+          next_attempt_at?: string;
+          is_test?: boolean;
+        };
         Update: { status?: string; next_attempt_at?: string };
         Relationships: [];
       };
@@ -209,6 +244,34 @@ export type Database = {
       delete_expired_webhook_events: {
         Args: { max_events?: number };
         Returns: number;
+      };
+      list_webhook_deliveries: {
+        Args: {
+          p_workspace_id: string;
+          p_subscription_id: string;
+          p_limit: number;
+          p_status?: string | null;
+          p_event_type?: string | null;
+          p_after_created_at?: string | null;
+          p_after_id?: string | null;
+        };
+        Returns: DeliveryRow[];
+      };
+      get_webhook_delivery: {
+        Args: { p_workspace_id: string; p_subscription_id: string; p_delivery_id: string };
+        Returns: DeliveryDetailJson | null;
+      };
+      retry_webhook_delivery: {
+        Args: { p_workspace_id: string; p_subscription_id: string; p_delivery_id: string };
+        Returns: { outcome: string; delivery?: DeliveryDetailJson };
+      };
+      send_test_webhook_event: {
+        Args: { p_workspace_id: string; p_subscription_id: string; p_data: Json };
+        Returns: { outcome: string; delivery?: DeliveryDetailJson };
+      };
+      recover_webhook_deliveries: {
+        Args: { p_workspace_id: string; p_subscription_id: string; p_since: string };
+        Returns: { outcome: string; count?: number };
       };
     };
     Enums: { [_ in never]: never };

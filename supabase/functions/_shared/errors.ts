@@ -9,6 +9,7 @@ export const ERROR_CODES = [
   "idempotency_key_in_use",
   "idempotency_key_reused",
   "subscription_limit_reached",
+  "subscription_disabled",
   "rate_limited",
   "internal_error",
   "service_unavailable",
@@ -60,4 +61,18 @@ export function errorBody(code: ErrorCode, message: string, extra: Record<string
 /** Malformed, unknown and another workspace's ids all get this same answer. */
 export function subscriptionNotFound(): ApiError {
   return new ApiError(404, "not_found", "There is no webhook subscription with this id.");
+}
+
+/** Malformed and unknown delivery ids, and another subscription's, all get this same answer. */
+export function deliveryNotFound(): ApiError {
+  return new ApiError(404, "not_found", "This subscription has no delivery with this id.");
+}
+
+/** A send the API was asked for, refused because the subscription is disabled. */
+export function subscriptionDisabled(what: string): ApiError {
+  return new ApiError(
+    409,
+    "subscription_disabled",
+    `This subscription is disabled, so ${what}. Enable it first (PATCH with {"enabled": true}); a test event (POST /{id}/test) goes even to a disabled subscription.`,
+  );
 }

@@ -3,6 +3,7 @@ import type { Log } from "../_shared/log.ts";
 import type { RandomSource } from "../_shared/random.ts";
 import type { SubscriptionStore } from "../_shared/subscription-store.ts";
 import type { TargetPolicy } from "../_shared/target-policy.ts";
+import type { DeliveryHistoryStore } from "./delivery-history-store.ts";
 import type { SessionVerifier } from "./session.ts";
 
 /** Supabase routes /functions/v1/<name>/... to the function as /<name>/... */
@@ -28,6 +29,7 @@ export interface RateLimits {
 export interface AppDependencies {
   auth: AuthStore;
   subscriptions: SubscriptionStore;
+  deliveries: DeliveryHistoryStore;
   verifySession: SessionVerifier;
   clock: () => Date;
   random: RandomSource;

@@ -7,9 +7,14 @@ import { buildOpenApiDocument } from "./openapi.ts";
 import { honoPath, type Route } from "./route.ts";
 import { createSubscription } from "./routes/create-subscription.ts";
 import { deleteSubscription } from "./routes/delete-subscription.ts";
+import { getDelivery } from "./routes/get-delivery.ts";
 import { getSubscription } from "./routes/get-subscription.ts";
+import { listDeliveries } from "./routes/list-deliveries.ts";
 import { listSubscriptions } from "./routes/list-subscriptions.ts";
+import { recoverDeliveries } from "./routes/recover-deliveries.ts";
+import { retryDelivery } from "./routes/retry-delivery.ts";
 import { rotateSecret } from "./routes/rotate-secret.ts";
+import { sendTestEvent } from "./routes/send-test-event.ts";
 import { updateSubscription } from "./routes/update-subscription.ts";
 
 export const RETRY_AFTER_SECONDS = 5;
@@ -21,6 +26,11 @@ export const ROUTES: Route[] = [
   updateSubscription,
   deleteSubscription,
   rotateSecret,
+  listDeliveries,
+  getDelivery,
+  retryDelivery,
+  sendTestEvent,
+  recoverDeliveries,
 ];
 
 function methodNotAllowed(allowed: string[]) {

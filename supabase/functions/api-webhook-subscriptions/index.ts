@@ -6,6 +6,7 @@ import { createSupabaseSubscriptionStore } from "../_shared/subscription-store.t
 import { createServiceClient } from "../_shared/supabase-client.ts";
 import { cachingResolver, denoResolver } from "../_shared/target-policy.ts";
 import { createApp } from "./app.ts";
+import { createSupabaseDeliveryHistoryStore } from "./delivery-history-store.ts";
 import { createSessionVerifier } from "./session.ts";
 
 // One client per isolate, built once at start-up; a missing variable fails here, not per request.
@@ -15,6 +16,7 @@ const client = createServiceClient(config);
 const app = createApp({
   auth: createSupabaseAuthStore(client),
   subscriptions: createSupabaseSubscriptionStore(client),
+  deliveries: createSupabaseDeliveryHistoryStore(client),
   verifySession: createSessionVerifier(config),
   clock: () => new Date(),
   random: cryptoRandom,

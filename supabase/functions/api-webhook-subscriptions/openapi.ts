@@ -1,7 +1,14 @@
 import { z } from "zod";
 import { ERROR_CODES } from "../_shared/errors.ts";
 import { FUNCTION_NAME } from "./app-env.ts";
+import { DELIVERY_EVENT_TYPES } from "./delivery-schema.ts";
 import type { RouteSpec } from "./route.ts";
+import {
+  WEBHOOK_DESCRIPTIONS,
+  WEBHOOK_RESPONSES,
+  webhookPayloadSchema,
+  webhookRequestHeaders,
+} from "./webhooks.ts";
 
 export const errorSchema = z.strictObject({
   error: z.enum(ERROR_CODES),
@@ -20,10 +27,12 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "invalid_request: the body, query or a header breaks a rule; details names each field.",
   401: "unauthorized: the credential is missing, malformed, unknown, expired or revoked.",
   403: "forbidden: the credential lacks a scope; missing_scope names it.",
-  404: "not_found: no such subscription in the caller's workspace (or a malformed id).",
+  404:
+    "not_found: no such subscription in the caller's workspace, or no such delivery of it (or a malformed id).",
   405: "method_not_allowed: see the Allow header.",
   413: "payload_too_large: the body is over 64 KiB.",
-  409: "idempotency_key_in_use: a request with this Idempotency-Key is still in flight.",
+  409:
+    "idempotency_key_in_use (a create with this Idempotency-Key is still in flight) or subscription_disabled (a retry or recover for a disabled subscription: enable it first).",
   415: "unsupported_media_type: the body is not JSON by Content-Type.",
   422:
     "idempotency_key_reused (same key, different body) or subscription_limit_reached (limit names the cap).",
@@ -101,7 +110,29 @@ function operation(spec: RouteSpec) {
   };
 }
 
-/** OpenAPI 3.1, generated from the same route specs and zod schemas that validate requests. */
+/** One entry of the `webhooks` section: the request a receiver gets for one event type. */
+function webhook(type: typeof DELIVERY_EVENT_TYPES[number]) {
+  return {
+    post: {
+      operationId: `receive_${type.replace(".", "_")}`,
+      summary: `${type} delivery`,
+      description: WEBHOOK_DESCRIPTIONS[type],
+      parameters: parameters(webhookRequestHeaders, "header"),
+      requestBody: {
+        required: true,
+        content: {
+          "application/json": { schema: jsonSchema(webhookPayloadSchema(type), "output") },
+        },
+      },
+      responses: WEBHOOK_RESPONSES,
+    },
+  };
+}
+
+/**
+ * OpenAPI 3.1, generated from the same route specs and zod schemas that validate requests, and
+ * from the schemas of the requests receivers get.
+ */
 export function buildOpenApiDocument(routes: RouteSpec[]) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const spec of routes) {
@@ -135,5 +166,6 @@ export function buildOpenApiDocument(routes: RouteSpec[]) {
       schemas: { Error: jsonSchema(errorSchema, "output") },
     },
     paths,
+    webhooks: Object.fromEntries(DELIVERY_EVENT_TYPES.map((type) => [type, webhook(type)])),
   };
 }

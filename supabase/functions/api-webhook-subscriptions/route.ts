@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import type { z } from "zod";
-import { subscriptionNotFound } from "../_shared/errors.ts";
+import { deliveryNotFound, subscriptionNotFound } from "../_shared/errors.ts";
 import type { Scope } from "./api-token.ts";
 import type { AppDependencies, AppEnv } from "./app-env.ts";
 import { requireScope } from "./auth.ts";
@@ -23,7 +23,7 @@ export interface RouteSpec {
   /** Scopes beyond webhooks:read, which every request needs. */
   scopes: Scope[];
   request?: {
-    /** Path parameters; one that fails is the same 404 as an unknown id. */
+    /** Path parameters; one that fails is the same 404 as an unknown id of its kind. */
     params?: z.ZodObject;
     /** Request headers by canonical name; headers not named here are not looked at. */
     headers?: z.ZodObject;
@@ -32,7 +32,7 @@ export interface RouteSpec {
     body?: z.ZodType;
   };
   success: {
-    status: 200 | 201 | 204;
+    status: 200 | 201 | 202 | 204;
     description: string;
     schema?: z.ZodType;
     headers?: Record<string, string>;
@@ -82,7 +82,10 @@ export function defineRoute<const R extends Request = Record<never, never>>(
         let validParams;
         if (params) {
           const result = params.safeParse(c.req.param());
-          if (!result.success) throw subscriptionNotFound();
+          if (!result.success) {
+            const failed = result.error.issues.map((issue) => issue.path[0]);
+            throw failed.includes("id") ? subscriptionNotFound() : deliveryNotFound();
+          }
           validParams = result.data;
         }
         const input = {

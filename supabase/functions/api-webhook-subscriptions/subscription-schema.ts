@@ -2,6 +2,7 @@ import { z } from "zod";
 import { EVENT_TYPES, type EventType } from "../_shared/event-types.ts";
 import type { SubscriptionRecord } from "../_shared/subscription-store.ts";
 import { isUuid } from "../_shared/uuid.ts";
+import { pageQueryFields, pageSchema } from "./pagination.ts";
 
 export const MAX_TARGET_URL_LENGTH = 2048;
 export const MAX_DESCRIPTION_LENGTH = 500;
@@ -92,25 +93,8 @@ export const updateSubscriptionBodySchema = z
     when: (payload) => payload.issues.length === 0,
   });
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
-
 export const listQuerySchema = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,3}$/, { error: `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}.` })
-    .transform(Number)
-    .pipe(
-      z.number().min(1, { error: `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}.` })
-        .max(MAX_PAGE_SIZE, { error: `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}.` }),
-    )
-    .optional()
-    .meta({ description: `Page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).` }),
-  cursor: z
-    .string()
-    .max(200)
-    .optional()
-    .meta({ description: "next_cursor from the previous page." }),
+  ...pageQueryFields,
   enabled: z
     .enum(["true", "false"], { error: "enabled must be true or false." })
     .transform((value) => value === "true")
@@ -172,11 +156,7 @@ export const rotatedSubscriptionSchema = z.strictObject({
     description: "Until then, deliveries are signed with the previous secret as well.",
   }),
 });
-export const subscriptionListSchema = z.strictObject({
-  data: z.array(subscriptionSchema),
-  has_more: z.boolean(),
-  next_cursor: z.string().nullable(),
-});
+export const subscriptionListSchema = pageSchema(subscriptionSchema);
 export const envelope = <T extends z.ZodType>(schema: T) => z.strictObject({ data: schema });
 
 /** RFC 3339 in UTC to the second, as in the contract's example (`2026-05-17T14:30:00Z`). */

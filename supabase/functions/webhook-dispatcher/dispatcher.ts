@@ -5,6 +5,7 @@
  */
 import { StoreUnavailableError } from "../_shared/errors.ts";
 import type { Log } from "../_shared/log.ts";
+import { webhookPayload } from "../_shared/webhook-payload.ts";
 import type { AttemptRecord, ClaimedDelivery, DeliveryStore } from "./delivery-store.ts";
 import { parseRetryAfter, retryDelayMs } from "./retry-schedule.ts";
 import type { AttemptResponse, Sender } from "./sender.ts";
@@ -55,13 +56,13 @@ export interface RunSummary {
 
 /** The body every attempt of a delivery carries, byte for byte. */
 export function deliveryBody(delivery: ClaimedDelivery): string {
-  return JSON.stringify({
+  return JSON.stringify(webhookPayload({
     id: delivery.eventId,
     type: delivery.eventType,
-    timestamp: new Date(delivery.eventCreatedAt).toISOString(),
-    workspace_id: delivery.workspaceId,
+    createdAt: delivery.eventCreatedAt,
+    workspaceId: delivery.workspaceId,
     data: delivery.data,
-  });
+  }));
 }
 
 /** Signs the body for this attempt's timestamp and sends it. */

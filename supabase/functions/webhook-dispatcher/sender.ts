@@ -8,26 +8,13 @@
 import http from "node:http";
 import https from "node:https";
 import type { LookupFunction } from "node:net";
+import type { AttemptErrorKind } from "../_shared/attempt-error-kinds.ts";
 import {
   bareHost,
   refuseAddresses,
   refuseTargetName,
   type TargetPolicy,
 } from "../_shared/target-policy.ts";
-
-export type AttemptErrorKind =
-  | "http_status"
-  | "redirect"
-  | "timeout"
-  | "connection_refused"
-  | "connection_reset"
-  | "connection_failed"
-  | "tls_error"
-  | "dns_failure"
-  | "blocked_address"
-  | "invalid_response"
-  | "response_too_large"
-  | "internal_error";
 
 export interface AttemptRequest {
   url: string;

@@ -1,7 +1,6 @@
-import { decodeCursor, encodeCursor } from "../cursor.ts";
+import { decodeCursor, DEFAULT_PAGE_SIZE, page } from "../pagination.ts";
 import { AUTHENTICATED_ERRORS, defineRoute } from "../route.ts";
 import {
-  DEFAULT_PAGE_SIZE,
   listQuerySchema,
   subscriptionListSchema,
   subscriptionResource,
@@ -24,20 +23,14 @@ export const listSubscriptions = defineRoute({
   },
   errors: [400, ...AUTHENTICATED_ERRORS],
 }, (deps) => async (c, { query }) => {
-  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   const { records, hasMore } = await deps.subscriptions.listSubscriptions(
     c.get("principal").workspaceId,
     {
-      limit,
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
       after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
       enabled: query.enabled,
       eventType: query.event_type,
     },
   );
-  const last = records.at(-1);
-  return c.json({
-    data: records.map(subscriptionResource),
-    has_more: hasMore,
-    next_cursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
-  });
+  return c.json(page(records, hasMore, subscriptionResource));
 });

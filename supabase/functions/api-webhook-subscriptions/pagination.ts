@@ -1,6 +1,49 @@
+import { z } from "zod";
 import { invalidRequest } from "../_shared/errors.ts";
 import type { ListPosition } from "../_shared/subscription-store.ts";
 import { isUuid } from "../_shared/uuid.ts";
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+const LIMIT_RULE = `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}.`;
+
+/** The query parameters every list shares: newest first, `limit` at a time, after `cursor`. */
+export const pageQueryFields = {
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,3}$/, { error: LIMIT_RULE })
+    .transform(Number)
+    .pipe(z.number().min(1, { error: LIMIT_RULE }).max(MAX_PAGE_SIZE, { error: LIMIT_RULE }))
+    .optional()
+    .meta({ description: `Page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).` }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: "next_cursor from the previous page." }),
+};
+
+/** A page's body: the items, whether more follow, and the cursor of the next page. */
+export function page<T extends { createdAt: string; id: string }, R>(
+  records: T[],
+  hasMore: boolean,
+  resource: (record: T) => R,
+) {
+  const last = records.at(-1);
+  return {
+    data: records.map(resource),
+    has_more: hasMore,
+    next_cursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+  };
+}
+
+/** The schema of a page of `item`s. */
+export const pageSchema = <T extends z.ZodType>(item: T) =>
+  z.strictObject({
+    data: z.array(item),
+    has_more: z.boolean(),
+    next_cursor: z.string().nullable(),
+  });
 
 // Opaque to clients; inside, the sort key of the last row of the page: created_at to the
 // microsecond as Postgres gives it, and the id as a tie-breaker.
