@@ -127,7 +127,7 @@ Deno.test("emit refuses what the contract does not allow, with an error that nam
   assert.equal(await eventCount(workspaceId), 1);
 });
 
-Deno.test("only the service role may emit, claim or record through the API", async () => {
+Deno.test("only the service role may emit, claim, record or use the history functions through the API", async () => {
   const { workspaceId } = await newToken();
   const rpc = (name: string, key: string, body: unknown) =>
     fetch(`${stack.apiUrl}/rest/v1/rpc/${name}`, {
@@ -136,11 +136,17 @@ Deno.test("only the service role may emit, claim or record through the API", asy
       body: JSON.stringify(body),
     });
   const emitBody = { p_workspace_id: workspaceId, p_type: "contact.created", p_data: { id: 1 } };
+  const scope = { p_workspace_id: workspaceId, p_subscription_id: crypto.randomUUID() };
   const calls: [string, unknown][] = [
     ["emit_webhook_event", emitBody],
     ["claim_webhook_deliveries", { max_deliveries: 1, lease_seconds: 60, max_per_subscription: 1 }],
     ["record_webhook_attempts", { attempts: [], failing_after_seconds: 1 }],
     ["delete_expired_webhook_events", {}],
+    ["list_webhook_deliveries", { ...scope, p_limit: 1 }],
+    ["get_webhook_delivery", { ...scope, p_delivery_id: crypto.randomUUID() }],
+    ["retry_webhook_delivery", { ...scope, p_delivery_id: crypto.randomUUID() }],
+    ["send_test_webhook_event", { ...scope, p_data: {} }],
+    ["recover_webhook_deliveries", { ...scope, p_since: "2026-01-01T00:00:00Z" }],
   ];
   for (const [name, body] of calls) {
     const response = await rpc(name, stack.anonKey, body);
@@ -158,6 +164,10 @@ Deno.test("only the service role may emit, claim or record through the API", asy
   assert.equal(emitted.status, 200);
   assert.match(await emitted.json(), /^[0-9a-f-]{36}$/);
   assert.equal(await eventCount(workspaceId), 1);
+  // The same arguments reach the history functions for the service role (nothing found here).
+  const found = await rpc("get_webhook_delivery", stack.serviceRoleKey, calls[5][1]);
+  assert.equal(found.status, 200);
+  assert.equal(await found.json(), null);
 });
 
 Deno.test("deno task emit prints the event id, and says what is wrong with bad input", async () => {
