@@ -99,3 +99,41 @@ export async function assertMatchesDocument(
     );
   }
 }
+
+/**
+ * Throws when a request a receiver got is not what the document's `webhooks` entry for its event
+ * type describes: every header parameter (present when required, matching its schema) and the
+ * JSON body.
+ */
+export function assertMatchesWebhook(
+  document: Json,
+  request: { headers: Record<string, string>; body: string },
+) {
+  const body = JSON.parse(request.body);
+  const operation = document.webhooks?.[body.type]?.post;
+  if (!operation) throw new OpenApiMismatch(`no webhooks entry for type ${body.type}`);
+  const problems: string[] = [];
+  for (const parameter of operation.parameters ?? []) {
+    if (parameter.in !== "header") continue;
+    const value = request.headers[parameter.name.toLowerCase()];
+    if (value === undefined) {
+      if (parameter.required) problems.push(`header ${parameter.name} missing`);
+      continue;
+    }
+    const validate = validatorFor(parameter.schema, document);
+    if (!validate(value)) {
+      problems.push(`header ${parameter.name}: ${ajv.errorsText(validate.errors)}`);
+    }
+  }
+  const content = operation.requestBody.content;
+  const contentType = request.headers["content-type"] ?? "";
+  if (!Object.keys(content).some((type) => contentType.startsWith(type))) {
+    problems.push(`content type ${contentType}`);
+  } else {
+    const validate = validatorFor(content["application/json"].schema, document);
+    if (!validate(body)) problems.push(`body: ${ajv.errorsText(validate.errors)}`);
+  }
+  if (problems.length) {
+    throw new OpenApiMismatch(`webhooks.${body.type}: ${problems.join("; ")}`);
+  }
+}

@@ -64,7 +64,8 @@ export const recoverBodySchema = z.strictObject({
 const timestamp = z.iso.datetime({ offset: false, precision: 0 });
 const deliveryFields = {
   id: z.uuid(),
-  event_id: z.uuid().meta({ description: "Also the webhook-id header of every attempt." }),
+  // Event ids may come from the CRM (emit_webhook_event's p_event_id): any UUID.
+  event_id: z.guid().meta({ description: "Also the webhook-id header of every attempt." }),
   event_type: z.enum(DELIVERY_EVENT_TYPES),
   status: z.enum(DELIVERY_STATUSES).meta({
     description:
@@ -100,10 +101,10 @@ const attemptSchema = z.strictObject({
 export const deliveryDetailSchema = z.strictObject({
   ...deliveryFields,
   payload: z.strictObject({
-    id: z.uuid(),
+    id: z.guid(),
     type: z.enum(DELIVERY_EVENT_TYPES),
     timestamp: z.iso.datetime(),
-    workspace_id: z.uuid(),
+    workspace_id: z.guid(),
     data: z.record(z.string(), z.unknown()),
   }).meta({ description: "The body every attempt sends, as the receiver gets it." }),
   attempts: z.array(attemptSchema).meta({ description: "Every attempt, oldest first." }),

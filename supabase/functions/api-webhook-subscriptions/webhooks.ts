@@ -7,7 +7,7 @@ import { DELIVERY_EVENT_TYPES, TEST_EVENT_DATA, TEST_EVENT_TYPE } from "./delive
  * that validates against them keeps working when a field is added.
  */
 export const webhookRequestHeaders = z.object({
-  "webhook-id": z.uuid().meta({
+  "webhook-id": z.guid().meta({
     description:
       "The event id: the same on every attempt and for every subscription. Deduplicate on it.",
   }),
@@ -33,15 +33,15 @@ const CRM_EVENT_DATA = z.record(z.string(), z.unknown()).meta({
 
 /** The body of a delivery of `type`: the same object GET …/deliveries/{delivery_id} shows. */
 export function webhookPayloadSchema(type: typeof DELIVERY_EVENT_TYPES[number]) {
-  return z.object({
-    id: z.uuid().meta({ description: "The event id, the same as the webhook-id header." }),
+  return z.looseObject({
+    id: z.guid().meta({ description: "The event id, the same as the webhook-id header." }),
     type: z.literal(type),
     timestamp: z.iso.datetime().meta({
       description: "When the event happened: RFC 3339 in UTC, with milliseconds.",
     }),
-    workspace_id: z.uuid(),
+    workspace_id: z.guid(),
     data: type === TEST_EVENT_TYPE
-      ? z.object({ message: z.literal(TEST_EVENT_DATA.message) })
+      ? z.looseObject({ message: z.literal(TEST_EVENT_DATA.message) })
       : CRM_EVENT_DATA,
   });
 }
