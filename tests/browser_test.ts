@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { chromium, type Page } from "playwright-core";
 import { sessionToken } from "./helpers/session.ts";
+import { emit, eventually as poll, settled, startReceiver, subscribe } from "./helpers/receiver.ts";
 import { sql, stack, subscriptionCount } from "./helpers/stack.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -73,10 +74,20 @@ interface CreateAndListConfig {
   subscription: { target_url: string; event_types: string[]; description?: string };
 }
 
+interface ListAndRetryConfig {
+  supabaseUrl: string;
+  anonKey: string;
+  accessToken: string;
+  subscriptionId: string;
+}
+
 interface DashboardGlobals {
   dashboard: {
     supabaseJsLoaded: boolean;
     createAndList(config: CreateAndListConfig): Promise<CreateAndListResult>;
+    listAndRetryDeliveries(
+      config: ListAndRetryConfig,
+    ): Promise<{ list: InvokeOutcome; retry: InvokeOutcome | null }>;
   };
 }
 
@@ -355,4 +366,63 @@ Deno.test("the same page on a disallowed origin is blocked by the browser", asyn
     }
     assert.deepEqual(log.pageErrors, []);
   });
+});
+
+Deno.test("the dashboard lists a subscription's deliveries and retries one, signed in with a session", async () => {
+  const origin = ALLOWED_ORIGIN();
+  const { workspaceId, jwt } = await newWorkspaceSession();
+  const receiver = startReceiver();
+  try {
+    const subscription = await subscribe(jwt, `${receiver.origin}/hook`);
+    const eventId = await emit(workspaceId, "contact.created", { id: "c_browser" });
+    const [delivery] = await settled(subscription.id, 1);
+    assert.equal(delivery.status, "succeeded");
+
+    await withDashboard(origin, async (page, log) => {
+      const { list, retry } = await page.evaluate(
+        (config) =>
+          (globalThis as unknown as DashboardGlobals).dashboard.listAndRetryDeliveries(config),
+        {
+          supabaseUrl: stack.apiUrl,
+          anonKey: stack.anonKey,
+          accessToken: jwt,
+          subscriptionId: subscription.id,
+        },
+      );
+      assert.equal(list.error, null, `list failed: ${JSON.stringify(list.error)}`);
+      assert.equal(list.status, 200);
+      const listed = (list.data as { data: Array<Record<string, unknown>> }).data;
+      assert.deepEqual(listed.map((item) => [item.id, item.event_id, item.status]), [
+        [delivery.id, eventId, "succeeded"],
+      ]);
+
+      assert.ok(retry, "the page found a delivery to retry");
+      assert.equal(retry.error, null, `retry failed: ${JSON.stringify(retry.error)}`);
+      assert.equal(retry.status, 202);
+      const retried = (retry.data as { data: Record<string, unknown> }).data;
+      assert.equal(retried.id, delivery.id);
+      assert.equal(retried.status, "pending");
+
+      const requests = await receiver.waitFor(2);
+      assert.deepEqual(requests.map((r) => r.headers["webhook-id"]), [eventId, eventId]);
+      await poll("the retry was recorded", async () => {
+        const [row] = await sql<{ status: string; attempt_count: number }>(
+          "select status, attempt_count from public.webhook_deliveries where id = $1",
+          [delivery.id],
+        );
+        return row.status === "succeeded" && row.attempt_count === 2 && row;
+      });
+
+      const answers = log.responses.filter((r) => r.type !== "Preflight");
+      assert.deepEqual(answers.map((r) => `${r.method} ${r.status}`), ["GET 200", "POST 202"]);
+      for (const answer of answers) {
+        assert.equal(answer.headers["access-control-allow-origin"], origin);
+      }
+      assert.deepEqual(log.failures, []);
+      assert.deepEqual(log.consoleErrors, []);
+      assert.deepEqual(log.pageErrors, []);
+    });
+  } finally {
+    await receiver.close();
+  }
 });

@@ -39,7 +39,24 @@ async function createAndList({ supabaseUrl, anonKey, accessToken, subscription }
   return { create, list };
 }
 
+/** Lists a subscription's deliveries and sends the newest one again, as the signed-in user. */
+async function listAndRetryDeliveries({ supabaseUrl, anonKey, accessToken, subscriptionId }) {
+  const client = globalThis.supabase.createClient(supabaseUrl, anonKey, {
+    accessToken: () => Promise.resolve(accessToken),
+  });
+  const deliveries = `${FUNCTION_NAME}/${subscriptionId}/deliveries`;
+  const list = await outcome(await client.functions.invoke(deliveries, { method: "GET" }));
+  const newest = list.data?.data?.[0];
+  const retry = newest
+    ? await outcome(
+      await client.functions.invoke(`${deliveries}/${newest.id}/retry`, { method: "POST" }),
+    )
+    : null;
+  return { list, retry };
+}
+
 globalThis.dashboard = {
   supabaseJsLoaded: typeof globalThis.supabase?.createClient === "function",
   createAndList,
+  listAndRetryDeliveries,
 };
