@@ -37,15 +37,22 @@ import {
   CLEARLY_JSON,
   CLEARLY_NOT_JSON,
   CONTENT_TYPES,
+  DELIVERY_EVENT_TYPES,
+  DELIVERY_STATUSES,
   extraHeaders,
+  LIST_PARAMETERS,
+  type ListKind,
+  OWN_DELIVERY_ID,
   OWN_ID,
   pathCase,
   queryStrings,
   REAL_CURSOR,
   resolveAuthorization,
+  VICTIM_DELIVERY_ID,
   VICTIM_ID,
 } from "./hostile/requests.ts";
-import { apiFetch, CONTRACT_EXAMPLE, stack } from "./helpers/stack.ts";
+import { hostileValue } from "./hostile/bodies.ts";
+import { apiFetch, CONTRACT_EXAMPLE, sql, stack } from "./helpers/stack.ts";
 
 const SEED = Number(Deno.env.get("HOSTILE_SEED") ?? Math.floor(Math.random() * 2 ** 31));
 const RUNS_FACTOR = Number(Deno.env.get("HOSTILE_RUNS") ?? "1");
@@ -276,16 +283,19 @@ hostileProperty(
 
 // Query strings ---------------------------------------------------------------------------------
 
-const KNOWN_PARAMETERS = ["limit", "cursor", "enabled", "event_type"];
-
 /** What the contract says about a list query: 400 for a broken rule, 200, or (cursors) no opinion. */
-function expectedForQuery(url: string, realCursor: string): { status: number | null; why: string } {
+function expectedForQuery(
+  url: string,
+  realCursor: string,
+  list: ListKind,
+): { status: number | null; why: string } {
   const seen = new Set<string>();
   let unclear: string | null = null;
+  const eventTypes = list === "deliveries" ? DELIVERY_EVENT_TYPES : EVENT_TYPES;
   for (const [name, value] of new URL(url).searchParams) {
     if (seen.has(name)) return { status: 400, why: `${name} repeated` };
     seen.add(name);
-    if (!KNOWN_PARAMETERS.includes(name)) return { status: 400, why: `unknown ${name}` };
+    if (!LIST_PARAMETERS[list].includes(name)) return { status: 400, why: `unknown ${name}` };
     if (name === "limit") {
       if (!/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > 100) {
         return { status: 400, why: "limit outside 1-100" };
@@ -295,7 +305,10 @@ function expectedForQuery(url: string, realCursor: string): { status: number | n
     if (name === "enabled" && value !== "true" && value !== "false") {
       return { status: 400, why: "enabled not true|false" };
     }
-    if (name === "event_type" && !EVENT_TYPES.includes(value)) {
+    if (name === "status" && !DELIVERY_STATUSES.includes(value)) {
+      return { status: 400, why: "unknown status" };
+    }
+    if (name === "event_type" && !eventTypes.includes(value)) {
       return { status: 400, why: "unknown event_type" };
     }
     if (name === "cursor" && value !== realCursor) unclear = "a cursor the API did not issue";
@@ -305,21 +318,22 @@ function expectedForQuery(url: string, realCursor: string): { status: number | n
 
 const realCursors = new Map<string, string>();
 
-async function sendQuery(harness: Harness, query: string) {
+async function sendQuery(harness: Harness, query: string, list: ListKind) {
   const context = await harness.fresh();
-  let realCursor = realCursors.get(context.token.workspaceId);
+  const listPath = list === "deliveries" ? `/${context.subscriptionId}/deliveries` : "";
+  let realCursor = realCursors.get(`${list}:${context.token.workspaceId}`);
   if (realCursor === undefined) {
-    const page = await apiFetch(`${stack.functionUrl}?limit=1`, {
+    const page = await apiFetch(`${stack.functionUrl}${listPath}?limit=1`, {
       headers: { Authorization: `Bearer ${context.token.token}` },
     });
     context.uses++;
     realCursor = (await page.json()).next_cursor as string;
-    realCursors.set(context.token.workspaceId, realCursor);
+    realCursors.set(`${list}:${context.token.workspaceId}`, realCursor);
   }
   const cursor = realCursor;
-  const path = query === "" ? "" : `?${query.replaceAll(REAL_CURSOR, cursor)}`;
+  const path = query === "" ? listPath : `${listPath}?${query.replaceAll(REAL_CURSOR, cursor)}`;
   const answer = await harness.send(() => ({ method: "GET", path }));
-  const expected = expectedForQuery(`${stack.functionUrl}${path}`, cursor);
+  const expected = expectedForQuery(`${stack.functionUrl}${path}`, cursor, list);
   if (expected.status !== null) assertStatus(answer, expected.status, expected.why);
   else {
     assert.ok(
@@ -335,11 +349,13 @@ async function sendQuery(harness: Harness, query: string) {
     assert.equal(next_cursor === null, !has_more, answer.request);
     for (const item of data) {
       if (params.has("event_type")) {
-        assert.ok(item.event_types.includes(params.get("event_type")), answer.request);
+        const types = list === "deliveries" ? [item.event_type] : item.event_types;
+        assert.ok(types.includes(params.get("event_type")), answer.request);
       }
       if (params.has("enabled")) {
         assert.equal(String(item.enabled), params.get("enabled"), answer.request);
       }
+      if (params.has("status")) assert.equal(item.status, params.get("status"), answer.request);
     }
   }
 }
@@ -349,7 +365,7 @@ hostileProperty(
   250,
   { extraSubscriptions: 3 },
   queryStrings({ craftedCursors: true }),
-  sendQuery,
+  (harness, query) => sendQuery(harness, query, "subscriptions"),
 );
 
 // The same without crafted cursors, so the rest of the query space is covered even while the
@@ -359,7 +375,15 @@ hostileProperty(
   200,
   { extraSubscriptions: 3 },
   queryStrings({ craftedCursors: false }),
-  sendQuery,
+  (harness, query) => sendQuery(harness, query, "subscriptions"),
+);
+
+hostileProperty(
+  "GET /{id}/deliveries with random query strings (limit, cursor, status, event_type, junk)",
+  200,
+  { withSubscription: true, deliveries: 3 },
+  queryStrings({ craftedCursors: true, list: "deliveries" }),
+  (harness, query) => sendQuery(harness, query, "deliveries"),
 );
 
 // Paths -----------------------------------------------------------------------------------------
@@ -371,6 +395,7 @@ hostileProperty(
   pathCase,
   async (harness, { method, segments, trailingSlash, query, body }) => {
     const victim = harness.victim.subscriptionId;
+    const victimDelivery = harness.victim.deliveryId;
     // Dot segments ("..", "%2e%2e") are resolved by the client: a path that climbs out of the
     // function reaches the gateway's other routes, not the API under test.
     const probe = new URL(`${stack.functionUrl}/${segments.join("/")}`).pathname;
@@ -379,7 +404,9 @@ hostileProperty(
     const answer = await harness.send((context) => {
       const own = context.subscriptionId ?? crypto.randomUUID();
       path = "/" + segments.join("/") + (trailingSlash ? "/" : "") + query;
-      path = path.replaceAll(OWN_ID, own).replaceAll(VICTIM_ID, victim);
+      path = path.replaceAll(OWN_DELIVERY_ID, context.deliveryId ?? crypto.randomUUID())
+        .replaceAll(VICTIM_DELIVERY_ID, victimDelivery)
+        .replaceAll(OWN_ID, own).replaceAll(VICTIM_ID, victim);
       // fetch cannot send a body with GET; every other method may carry one.
       const withBody = body !== undefined && method !== "GET";
       return {
@@ -389,7 +416,8 @@ hostileProperty(
         body: withBody ? body : undefined,
       };
     });
-    if (path.split(/[?#]/)[0].includes(victim)) {
+    const target = path.split(/[?#]/)[0];
+    if (target.includes(victim) || target.includes(victimDelivery)) {
       assert.ok(
         answer.status < 200 || answer.status > 299,
         `another workspace's subscription answered ${answer.status}: ${answer.request}`,
@@ -399,7 +427,142 @@ hostileProperty(
       !answer.text.includes(harness.victim.secret),
       `the victim's secret leaked: ${answer.request}`,
     );
-    if (method === "DELETE" && answer.status === 204) harness.context.subscriptionId = null;
+    if (method === "DELETE" && answer.status === 204) {
+      harness.context.subscriptionId = null;
+      harness.context.deliveryId = null;
+    }
+  },
+);
+
+// Recover bodies --------------------------------------------------------------------------------
+
+const SINCE_SPELLINGS = [
+  "Z",
+  "millis",
+  "micros",
+  "+05:30",
+  "-08:00",
+  "lowercase",
+  "space",
+  "+0530",
+  "no seconds",
+  "date only",
+] as const;
+
+/** `minutesAgo` before now, written in one of RFC 3339's spellings or a near miss. */
+function spellSince(minutesAgo: number, spelling: typeof SINCE_SPELLINGS[number]): string {
+  const instant = Date.now() - minutesAgo * 60_000;
+  const at = (offsetMinutes: number) =>
+    new Date(instant + offsetMinutes * 60_000).toISOString().slice(0, 19);
+  return {
+    "Z": `${at(0)}Z`,
+    "millis": new Date(instant).toISOString(),
+    "micros": `${new Date(instant).toISOString().slice(0, 23)}456Z`,
+    "+05:30": `${at(330)}+05:30`,
+    "-08:00": `${at(-480)}-08:00`,
+    "lowercase": `${at(0).replace("T", "t")}z`,
+    "space": `${at(0).replace("T", " ")}Z`,
+    "+0530": `${at(330)}+0530`,
+    "no seconds": `${at(0).slice(0, 16)}Z`,
+    "date only": at(0).slice(0, 10),
+  }[spelling];
+}
+
+const RFC_3339 =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+const THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** The instant an RFC 3339 timestamp (T and Z upper case, seconds required) names, or null. */
+function rfc3339Instant(value: string): number | null {
+  const parts = RFC_3339.exec(value);
+  if (!parts) return null;
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number);
+  const [sign, offsetHours, offsetMinutes] = [parts[7], Number(parts[8]), Number(parts[9])];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  if (
+    date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 ||
+    minute > 59 || second > 59 || (sign && (offsetHours > 23 || offsetMinutes > 59))
+  ) return null;
+  const offset = sign ? (sign === "+" ? 1 : -1) * (offsetHours * 60 + offsetMinutes) : 0;
+  // To the second: the 30-day edge is given a minute's margin anyway.
+  return date.getTime() - offset * 60_000;
+}
+
+/** The contract's verdict on a recover body: 400 for a broken rule, 202, or no opinion. */
+function expectedForRecover(text: string): { status: number | null; why: string } {
+  if (new TextEncoder().encode(text).length > MAX_BODY_BYTES) {
+    return { status: 413, why: "over 64 KiB" };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { status: 400, why: "not JSON" };
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return { status: 400, why: "not an object" };
+  }
+  const keys = Object.keys(body);
+  if (keys.some((key) => key !== "since")) return { status: 400, why: "an unknown field" };
+  const since = (body as { since?: unknown }).since;
+  if (typeof since !== "string") return { status: 400, why: "since missing or not a string" };
+  const instant = rfc3339Instant(since);
+  if (instant === null) return { status: 400, why: "since not RFC 3339" };
+  const limit = Date.now() - THIRTY_DAYS_MS;
+  if (Math.abs(instant - limit) < 60_000) return { status: null, why: "since at the 30-day edge" };
+  return instant < limit
+    ? { status: 400, why: "since more than 30 days back" }
+    : { status: 202, why: "a valid since" };
+}
+
+hostileProperty(
+  "POST /{id}/recover with random, hostile and near-valid since values",
+  200,
+  { withSubscription: true, deliveries: 3 },
+  fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        minutesAgo: fc.oneof(
+          fc.integer({ min: -1440, max: 34 * 1440 }),
+          fc.constantFrom(0, 30 * 1440 - 5, 30 * 1440 + 5),
+        ),
+        spelling: fc.oneof(
+          fc.constantFrom(...SINCE_SPELLINGS.slice(0, 5)),
+          fc.constantFrom(...SINCE_SPELLINGS),
+        ),
+        extra: fc.option(fc.constantFrom("until", "__proto__", "Since", "since "), { freq: 6 }),
+      }),
+    },
+    { weight: 2, arbitrary: hostileValue.map((value) => ({ text: `{"since":${value}}` })) },
+    { weight: 1, arbitrary: randomJsonBody.map((body) => ({ text: body.text })) },
+  ),
+  async (harness, body) => {
+    // A since relative to now is written when it is sent.
+    const text = "text" in body ? body.text : JSON.stringify({
+      since: spellSince(body.minutesAgo, body.spelling),
+      ...(body.extra === null ? {} : { [body.extra]: 1 }),
+    });
+    const answer = await harness.send((context) => ({
+      method: "POST",
+      path: `/${context.subscriptionId}/recover`,
+      headers: JSON_HEADERS,
+      body: text,
+    }));
+    const expected = expectedForRecover(text);
+    if (expected.status !== null) assertStatus(answer, expected.status, expected.why);
+    else {
+      assert.ok([202, 400].includes(answer.status) || limited(answer), answer.request);
+    }
+    if (answer.status === 202) {
+      assert.ok(Number.isInteger(answer.json.data.recovered), answer.request);
+      const since = (JSON.parse(text) as { since: string }).since;
+      const left = await sql(
+        "select 1 from public.webhook_deliveries where subscription_id = $1 and status = 'failed' and created_at >= $2",
+        [harness.context.subscriptionId, since],
+      );
+      assert.equal(left.length, 0, `failed deliveries left in the window: ${answer.request}`);
+    }
   },
 );
 

@@ -8,8 +8,12 @@
  *   content type (and not a large one: a small hostile request must not buy a huge answer);
  * - on any 4xx the database is exactly as before: the same number of subscriptions in total, and
  *   the same rows, byte for byte, in the caller's workspace and in a "victim" workspace whose
- *   subscription id the generators also aim at (their stored Idempotency-Keys too);
+ *   subscription and delivery ids the generators also aim at (their stored Idempotency-Keys,
+ *   events and deliveries too);
  * - after any 2xx every row in the caller's workspace still keeps the contract's rules.
+ *
+ * The scheduled dispatcher is paused while a property runs, so that only the requests change
+ * deliveries; what they queued (test events, retries) is cancelled when the property ends.
  *
  * The API has per-token rate limits and a per-workspace cap, so tokens (and their workspaces) are
  * replaced every ROTATE_AFTER requests, and a 429 `rate_limited` (or a 422
@@ -17,6 +21,7 @@
  */
 import assert from "node:assert/strict";
 import pg from "pg";
+import { pauseScheduler, resumeScheduler } from "../helpers/receiver.ts";
 import { apiFetch, newToken, stack, type TestToken } from "../helpers/stack.ts";
 import { created } from "../helpers/subscriptions.ts";
 import { rowProblem } from "./oracle.ts";
@@ -50,6 +55,8 @@ export interface Context {
   token: TestToken;
   /** A subscription of the current workspace, for PATCH/DELETE/rotate cases; null once deleted. */
   subscriptionId: string | null;
+  /** The newest delivery of that subscription. */
+  deliveryId: string | null;
   /** Requests made with the current token, setup included. */
   uses: number;
 }
@@ -57,11 +64,19 @@ export interface Context {
 export interface HarnessOptions {
   /** Whether each fresh workspace gets a subscription to aim PATCH/DELETE/rotate at. */
   withSubscription?: boolean;
+  /** Deliveries that subscription gets (default 1), as failed ones, for the delivery routes. */
+  deliveries?: number;
   /** Extra subscriptions created in each fresh workspace (lists have something to page). */
   extraSubscriptions?: number;
 }
 
-type Snapshot = { total: number; rows: unknown[]; keys: unknown[] };
+type Snapshot = {
+  total: number;
+  rows: unknown[];
+  keys: unknown[];
+  events: unknown[];
+  deliveries: unknown[];
+};
 
 function preview(value: string, max = 300): string {
   const shown = JSON.stringify(value.length > max ? value.slice(0, max) : value);
@@ -92,29 +107,72 @@ export class Harness {
   rotations = 0;
   context!: Context;
   /** Another workspace and its subscription, which no request of the property may touch. */
-  victim!: { token: TestToken; subscriptionId: string; secret: string };
+  victim!: { token: TestToken; subscriptionId: string; secret: string; deliveryId: string };
   private db!: pg.Client;
+  private readonly workspaces: string[] = [];
 
   constructor(readonly name: string, readonly options: HarnessOptions = {}) {}
 
   async start(): Promise<void> {
+    await pauseScheduler();
     this.db = new pg.Client({ connectionString: stack.databaseUrl });
     await this.db.connect();
     const victimToken = await newToken();
     const victim = await created(victimToken.token);
-    this.victim = { token: victimToken, subscriptionId: victim.id, secret: victim.secret };
+    this.workspaces.push(victimToken.workspaceId);
+    const [deliveryId] = await this.deliver(victimToken.workspaceId, 1);
+    this.victim = {
+      token: victimToken,
+      subscriptionId: victim.id,
+      secret: victim.secret,
+      deliveryId,
+    };
     await this.rotate();
     this.rotations = 0;
   }
 
   async stop(): Promise<void> {
-    await this.db?.end();
+    try {
+      if (this.db) {
+        await this.db.query(
+          `update public.webhook_deliveries d set status = 'cancelled', finished_at = now()
+             from public.webhook_subscriptions s
+            where s.id = d.subscription_id and s.workspace_id = any($1::uuid[])
+              and d.status = 'pending'`,
+          [this.workspaces],
+        );
+        await this.db.end();
+      }
+    } finally {
+      await resumeScheduler();
+    }
+  }
+
+  /** `count` contact.created events in the workspace, their deliveries marked failed; newest first. */
+  private async deliver(workspaceId: string, count: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `with emitted as (
+         select public.emit_webhook_event($1, 'contact.created', jsonb_build_object('n', n)) as id
+           from generate_series(1, $2::int) n)
+       update public.webhook_deliveries d
+          set status = 'failed', finished_at = now(), attempt_count = 8
+         from emitted where d.event_id = emitted.id
+       returning d.id`,
+      [workspaceId, count],
+    );
+    const ids = rows.map((row) => row.id);
+    const { rows: ordered } = await this.db.query<{ id: string }>(
+      "select id from public.webhook_deliveries where id = any($1::uuid[]) order by created_at desc, id desc",
+      [ids],
+    );
+    return ordered.map((row) => row.id);
   }
 
   /** A fresh token in a fresh workspace, with a subscription when the property needs one. */
   async rotate(): Promise<void> {
     const token = await newToken();
-    this.context = { token, subscriptionId: null, uses: 0 };
+    this.workspaces.push(token.workspaceId);
+    this.context = { token, subscriptionId: null, deliveryId: null, uses: 0 };
     this.rotations++;
     if (this.options.withSubscription) await this.ensureSubscription();
     for (let i = 0; i < (this.options.extraSubscriptions ?? 0); i++) {
@@ -127,6 +185,11 @@ export class Harness {
     if (this.context.subscriptionId !== null) return;
     this.context.subscriptionId = (await created(this.context.token.token)).id;
     this.context.uses++;
+    const deliveries = await this.deliver(
+      this.context.token.workspaceId,
+      this.options.deliveries ?? 1,
+    );
+    this.context.deliveryId = deliveries[0] ?? null;
   }
 
   /** The current context, replaced first when its token has been used enough. */
@@ -144,7 +207,14 @@ export class Harness {
                          where s.workspace_id = any($1::uuid[])), '[]'::json) as rows,
               coalesce((select json_agg(k order by k.workspace_id, k.key)
                           from public.idempotency_keys k
-                         where k.workspace_id = any($1::uuid[])), '[]'::json) as keys`,
+                         where k.workspace_id = any($1::uuid[])), '[]'::json) as keys,
+              coalesce((select json_agg(e order by e.id)
+                          from public.webhook_events e
+                         where e.workspace_id = any($1::uuid[])), '[]'::json) as events,
+              coalesce((select json_agg(d order by d.id)
+                          from public.webhook_deliveries d
+                          join public.webhook_subscriptions s on s.id = d.subscription_id
+                         where s.workspace_id = any($1::uuid[])), '[]'::json) as deliveries`,
       [[this.context.token.workspaceId, this.victim.token.workspaceId]],
     );
     return rows[0];
@@ -221,6 +291,8 @@ export class Harness {
       assert.equal(after.total, before.total, `the subscription count changed on a ${where}`);
       assert.deepEqual(after.rows, before.rows, `rows changed on a ${where}`);
       assert.deepEqual(after.keys, before.keys, `idempotency keys changed on a ${where}`);
+      assert.deepEqual(after.events, before.events, `events changed on a ${where}`);
+      assert.deepEqual(after.deliveries, before.deliveries, `deliveries changed on a ${where}`);
     } else if (status >= 200 && status < 300) {
       const after = await this.snapshot();
       for (const row of after.rows as Record<string, unknown>[]) {
@@ -233,6 +305,17 @@ export class Harness {
       const victimBefore = (before.rows as Record<string, unknown>[])
         .filter((row) => row.workspace_id === this.victim.token.workspaceId);
       assert.deepEqual(victimRows, victimBefore, `another workspace's row changed: ${where}`);
+      const victims = (snapshot: Snapshot) => ({
+        events: (snapshot.events as Record<string, unknown>[])
+          .filter((event) => event.workspace_id === this.victim.token.workspaceId),
+        deliveries: (snapshot.deliveries as Record<string, unknown>[])
+          .filter((delivery) => delivery.subscription_id === this.victim.subscriptionId),
+      });
+      assert.deepEqual(
+        victims(after),
+        victims(before),
+        `another workspace's events or deliveries changed: ${where}`,
+      );
     }
     if (this.isLimited(status, json)) await this.rotate();
     return { status, headers: response.headers, text, json, request: where };

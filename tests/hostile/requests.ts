@@ -356,12 +356,26 @@ export const craftedCursor = fc.record({
 
 export const REAL_CURSOR = "{real_cursor}";
 
+/** The lists the API pages through, and the query parameters each knows. */
+export type ListKind = "subscriptions" | "deliveries";
+export const LIST_PARAMETERS: Record<ListKind, string[]> = {
+  subscriptions: ["limit", "cursor", "enabled", "event_type"],
+  deliveries: ["limit", "cursor", "status", "event_type"],
+};
+export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "cancelled"];
+export const DELIVERY_EVENT_TYPES = [...EVENT_TYPES, "webhook.test"];
+
 /**
- * Query strings for GET /: the four parameters with valid and odd values, unknown and repeated
- * keys, junk escapes. Cursors are the API's own (REAL_CURSOR), junk, and — unless left out —
- * crafted ones of the exact issued shape with arbitrary digits.
+ * Query strings for GET / (or GET /{id}/deliveries): the list's four parameters with valid and odd
+ * values, the other list's, unknown and repeated keys, junk escapes. Cursors are the API's own
+ * (REAL_CURSOR), junk, and — unless left out — crafted ones of the exact issued shape with
+ * arbitrary digits.
  */
-export function queryStrings(options: { craftedCursors: boolean }): fc.Arbitrary<string> {
+export function queryStrings(
+  options: { craftedCursors: boolean; list?: ListKind },
+): fc.Arbitrary<string> {
+  const list = options.list ?? "subscriptions";
+  const eventTypes = list === "deliveries" ? DELIVERY_EVENT_TYPES : EVENT_TYPES;
   const parameterValue: Record<string, fc.Arbitrary<string>> = {
     limit: fc.oneof(
       { weight: 2, arbitrary: fc.integer({ min: 1, max: 100 }).map(String) },
@@ -404,17 +418,26 @@ export function queryStrings(options: { craftedCursors: boolean }): fc.Arbitrary
       queryText,
     ),
     event_type: fc.oneof(
-      { weight: 2, arbitrary: fc.constantFrom(...EVENT_TYPES) },
-      fc.mixedCase(fc.constantFrom(...EVENT_TYPES)),
+      { weight: 2, arbitrary: fc.constantFrom(...eventTypes) },
+      fc.mixedCase(fc.constantFrom(...eventTypes)),
+      queryText,
+    ),
+    status: fc.oneof(
+      { weight: 2, arbitrary: fc.constantFrom(...DELIVERY_STATUSES) },
+      fc.mixedCase(fc.constantFrom(...DELIVERY_STATUSES)),
+      fc.constantFrom("", "delivered", "failed,pending", "pending%00", "null"),
       queryText,
     ),
   };
+  const [, , filter] = LIST_PARAMETERS[list];
+  const names = LIST_PARAMETERS[list];
+  const otherListOnly = list === "deliveries" ? "enabled" : "status";
 
   /** The four parameters, each present or not, with mostly valid values: one bad one shows. */
   const plausibleQuery: fc.Arbitrary<string> = fc.record({
     limit: fc.option(parameterValue.limit, { freq: 1 }),
     cursor: fc.option(parameterValue.cursor, { freq: 4 }),
-    enabled: fc.option(parameterValue.enabled, { freq: 1 }),
+    [filter]: fc.option(parameterValue[filter], { freq: 1 }),
     event_type: fc.option(parameterValue.event_type, { freq: 1 }),
   }).map((parameters) =>
     Object.entries(parameters)
@@ -428,16 +451,18 @@ export function queryStrings(options: { craftedCursors: boolean }): fc.Arbitrary
       fc.oneof(
         {
           weight: 8,
-          arbitrary: fc.constantFrom("limit", "cursor", "enabled", "event_type")
+          arbitrary: fc.constantFrom(...names)
+            .chain((name) => parameterValue[name].map((value) => `${name}=${value}`)),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(...names, otherListOnly)
             .chain((name) => parameterValue[name].map((value) => `${name}=${value}`)),
         },
         {
           weight: 1,
           arbitrary: fc.constantFrom(
-            "limit",
-            "cursor",
-            "enabled",
-            "event_type",
+            ...names,
             "__proto__",
             "constructor",
             "select",
@@ -474,6 +499,8 @@ export function queryStrings(options: { craftedCursors: boolean }): fc.Arbitrary
 /** Path segments: the caller's id, another workspace's, near-ids, dots, escapes, junk. */
 export const OWN_ID = "{own_id}";
 export const VICTIM_ID = "{victim_id}";
+export const OWN_DELIVERY_ID = "{own_delivery_id}";
+export const VICTIM_DELIVERY_ID = "{victim_delivery_id}";
 const pathSegment = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(OWN_ID, VICTIM_ID) },
   {
@@ -530,6 +557,26 @@ export const pathCase = fc.record({
       arbitrary: fc.tuple(pathSegment, fc.boolean())
         .map(([id, rotate]) => (rotate ? [id, "rotate-secret"] : [id])),
     },
+    // The delivery routes, with anything as either id.
+    {
+      weight: 2,
+      arbitrary: fc.tuple(
+        pathSegment,
+        fc.oneof(
+          { weight: 3, arbitrary: fc.constantFrom(OWN_DELIVERY_ID, VICTIM_DELIVERY_ID) },
+          pathSegment,
+        ),
+        fc.constantFrom("list", "one", "retry", "test", "recover"),
+      ).map(([id, delivery, shape]) =>
+        ({
+          list: [id, "deliveries"],
+          one: [id, "deliveries", delivery],
+          retry: [id, "deliveries", delivery, "retry"],
+          test: [id, "test"],
+          recover: [id, "recover"],
+        })[shape]
+      ),
+    },
     { weight: 1, arbitrary: fc.array(pathSegment, { minLength: 1, maxLength: 4 }) },
   ),
   trailingSlash: fc.boolean(),
@@ -540,6 +587,7 @@ export const pathCase = fc.record({
       '{"description":"moved"}',
       "{}",
       '{"target_url":"https://example.com/x","event_types":["deal.created"]}',
+      '{"since":"2026-12-01T00:00:00Z"}',
       "garbage",
     ),
     { nil: undefined },
