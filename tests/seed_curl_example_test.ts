@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { newToken, sql, stack } from "./helpers/stack.ts";
 import { curlCommandIn, runCurl } from "./helpers/processes.ts";
+import { emit, settled, startReceiver, subscribe } from "./helpers/receiver.ts";
 
 const CONTRACT = new URL("../docs/create-webhook-subscription.md", import.meta.url);
 const PUBLIC_URL = "https://api.wundertreos.com/functions/v1/api-webhook-subscriptions";
@@ -60,7 +61,7 @@ Deno.test("every endpoint example in docs/api.md works as written against the st
   const reference = await Deno.readTextFile(new URL("../docs/api.md", import.meta.url));
   const section = reference.slice(
     reference.indexOf("## Examples"),
-    reference.indexOf("## Create: the body"),
+    reference.indexOf("## Deliveries: history and control"),
   );
   const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1].trim());
   const setup = blocks.shift()!;
@@ -98,4 +99,57 @@ Deno.test("every endpoint example in docs/api.md works as written against the st
     }
   }
   assert.deepEqual(statuses, ["200", "200", "200", "200", "204", "200"]);
+});
+
+Deno.test("every delivery example in docs/api.md works as written against the stack", async () => {
+  const reference = await Deno.readTextFile(new URL("../docs/api.md", import.meta.url));
+  const section = reference.slice(
+    reference.indexOf("## Deliveries: history and control"),
+    reference.indexOf("### What receivers get"),
+  );
+  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1].trim());
+  // The one placeholder, `DELIVERY=<a data[].id from the list>`, is set below instead.
+  assert.match(blocks[1], /^DELIVERY=<[^>]+>\n/);
+  blocks[1] = blocks[1].replace(/^DELIVERY=.*\n/, "");
+  const requests = blocks.map((block) => {
+    const [, method, url] = /^curl (?:-X (\w+) )?"([^"]+)"/.exec(block) ?? [];
+    return `${method ?? "GET"} ${url}`;
+  });
+  assert.deepEqual(requests, [
+    "GET $BASE/$ID/deliveries?status=failed&limit=10",
+    "GET $BASE/$ID/deliveries/$DELIVERY",
+    "POST $BASE/$ID/deliveries/$DELIVERY/retry",
+    "POST $BASE/$ID/test",
+    "POST $BASE/$ID/recover",
+  ]);
+
+  // Two deliveries that failed every attempt, to a receiver that has been down.
+  let down = true;
+  const receiver = startReceiver(() => new Response(null, { status: down ? 500 : 204 }));
+  try {
+    const { token, workspaceId } = await newToken();
+    const subscription = await subscribe(token, `${receiver.origin}/hook`);
+    await emit(workspaceId, "contact.created", { id: "c_1" });
+    await emit(workspaceId, "contact.created", { id: "c_2" });
+    const failed = await settled(subscription.id, 2);
+    assert.deepEqual(failed.map((delivery) => delivery.status), ["failed", "failed"]);
+    down = false;
+
+    const variables =
+      `BASE='${stack.functionUrl}'; TOKEN='${token}'; ID='${subscription.id}'; DELIVERY='${
+        failed[1].id
+      }';`;
+    const answers = [];
+    for (const block of blocks) answers.push(await runCurl(`${variables} ${block}`));
+    assert.deepEqual(answers.map((answer) => answer.status), ["200", "200", "202", "202", "202"]);
+    const [list, one, retry, test, recover] = answers.map((answer) => answer.body.data);
+    assert.deepEqual(list.map((d: { id: string }) => d.id), [failed[1].id, failed[0].id]);
+    assert.equal(one.attempts.length, 3);
+    assert.equal(retry.status, "pending");
+    assert.equal(test.event_type, "webhook.test");
+    // The retried one is pending again: only the other was still failed.
+    assert.deepEqual(recover, { recovered: 1 });
+  } finally {
+    await receiver.close();
+  }
 });
