@@ -471,6 +471,7 @@ function spellSince(minutesAgo: number, spelling: typeof SINCE_SPELLINGS[number]
 const RFC_3339 =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
 const THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000;
+const FIVE_MINUTES_MS = 5 * 60 * 1000;
 
 /** The instant an RFC 3339 timestamp (T and Z upper case, seconds required) names, or null. */
 function rfc3339Instant(value: string): number | null {
@@ -508,11 +509,13 @@ function expectedForRecover(text: string): { status: number | null; why: string 
   if (typeof since !== "string") return { status: 400, why: "since missing or not a string" };
   const instant = rfc3339Instant(since);
   if (instant === null) return { status: 400, why: "since not RFC 3339" };
-  const limit = Date.now() - THIRTY_DAYS_MS;
-  if (Math.abs(instant - limit) < 60_000) return { status: null, why: "since at the 30-day edge" };
-  return instant < limit
-    ? { status: 400, why: "since more than 30 days back" }
-    : { status: 202, why: "a valid since" };
+  const [earliest, latest] = [Date.now() - THIRTY_DAYS_MS, Date.now() + FIVE_MINUTES_MS];
+  if (Math.abs(instant - earliest) < 60_000 || Math.abs(instant - latest) < 60_000) {
+    return { status: null, why: "since at an edge of the window" };
+  }
+  if (instant < earliest) return { status: 400, why: "since more than 30 days back" };
+  if (instant > latest) return { status: 400, why: "since in the future" };
+  return { status: 202, why: "a valid since" };
 }
 
 hostileProperty(
@@ -524,8 +527,10 @@ hostileProperty(
       weight: 4,
       arbitrary: fc.record({
         minutesAgo: fc.oneof(
-          fc.integer({ min: -1440, max: 34 * 1440 }),
-          fc.constantFrom(0, 30 * 1440 - 5, 30 * 1440 + 5),
+          { weight: 4, arbitrary: fc.integer({ min: -1440, max: 34 * 1440 }) },
+          fc.constantFrom(0, -3, -8, 30 * 1440 - 5, 30 * 1440 + 5),
+          // Far off, where years run past 9999 or before 1 once converted to UTC.
+          fc.integer({ min: -5_300_000_000, max: 1_100_000_000 }),
         ),
         spelling: fc.oneof(
           fc.constantFrom(...SINCE_SPELLINGS.slice(0, 5)),
@@ -535,6 +540,18 @@ hostileProperty(
       }),
     },
     { weight: 2, arbitrary: hostileValue.map((value) => ({ text: `{"since":${value}}` })) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "9999-12-31T23:59:59-01:00",
+        "9999-12-31T23:59:59Z",
+        "0000-01-01T00:00:00+01:00",
+        "0001-01-01T00:00:00Z",
+        "2026-12-03T00:00:00+15:59",
+        "2026-12-03T00:00:00+16:00",
+        "2026-12-03T00:00:00-23:59",
+      ).map((since) => ({ text: JSON.stringify({ since }) })),
+    },
     { weight: 1, arbitrary: randomJsonBody.map((body) => ({ text: body.text })) },
   ),
   async (harness, body) => {
@@ -556,10 +573,11 @@ hostileProperty(
     }
     if (answer.status === 202) {
       assert.ok(Number.isInteger(answer.json.data.recovered), answer.request);
-      const since = (JSON.parse(text) as { since: string }).since;
+      // In UTC, to the millisecond: Postgres refuses offsets past ±15:59 that RFC 3339 allows.
+      const since = new Date(Date.parse((JSON.parse(text) as { since: string }).since));
       const left = await sql(
         "select 1 from public.webhook_deliveries where subscription_id = $1 and status = 'failed' and created_at >= $2",
-        [harness.context.subscriptionId, since],
+        [harness.context.subscriptionId, since.toISOString()],
       );
       assert.equal(left.length, 0, `failed deliveries left in the window: ${answer.request}`);
     }

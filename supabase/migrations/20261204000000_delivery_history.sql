@@ -121,6 +121,8 @@ $$;
 -- goes out on the dispatcher's next claim; if attempts remain after it, the schedule goes on.
 -- outcome: retried | in_flight (an attempt is under way right now; nothing changes) | not_found |
 -- subscription_disabled (only test deliveries go to a disabled subscription).
+-- In flight means leased with the lease still running, whatever the status: disabling cancels a
+-- delivery but keeps its lease, so that the attempt under way can still be recorded.
 create function public.retry_webhook_delivery(
   p_workspace_id uuid,
   p_subscription_id uuid,
@@ -155,8 +157,7 @@ begin
   end if;
   -- Leased and the lease still running: a dispatcher is sending it now. Taking it from that
   -- dispatcher would send the same webhook-id twice at once and lose that attempt's record.
-  if delivery.status = 'pending' and delivery.lease_id is not null
-     and delivery.next_attempt_at > now() then
+  if delivery.lease_id is not null and delivery.next_attempt_at > now() then
     return jsonb_build_object('outcome', 'in_flight',
                               'delivery', private.webhook_delivery_json(p_delivery_id));
   end if;

@@ -182,7 +182,7 @@ Deno.test("unit: a create that fails in the store was still authenticated and co
   assert.deepEqual(store.calls, { authenticateApiToken: 1, createSubscription: 1 });
 });
 
-Deno.test("unit: recover reaches back exactly 30 days by the app's clock, and no further", async () => {
+Deno.test("unit: recover reaches back exactly 30 days by the app's clock, and forward only past a clock's skew", async () => {
   const { app, post, store, token } = await setup();
   const { data } = await (await post(EXAMPLE)).json();
   const recover = (since: string) =>
@@ -206,8 +206,15 @@ Deno.test("unit: recover reaches back exactly 30 days by the app's clock, and no
     message: "Invalid request body: check since.",
     details: [{ field: "since", message: "since must be at most 30 days ago." }],
   });
+  store.hits.clear();
+  const fiveMinutesAhead = new Date(NOW.getTime() + 5 * 60 * 1000);
+  assert.equal((await recover(fiveMinutesAhead.toISOString())).status, 202, "a clock ahead");
+  const future = await recover(new Date(fiveMinutesAhead.getTime() + 1).toISOString());
+  assert.equal(future.status, 400);
+  assert.equal((await future.json()).details[0].message, "since must not be in the future.");
   assert.deepEqual(store.recoveries, [
     { subscriptionId: data.id, since: thirtyDaysAgo },
     { subscriptionId: data.id, since: thirtyDaysAgo },
+    { subscriptionId: data.id, since: fiveMinutesAhead },
   ]);
 });

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   "idempotency_key_reused",
   "subscription_limit_reached",
   "subscription_disabled",
+  "delivery_in_flight",
   "rate_limited",
   "internal_error",
   "service_unavailable",

@@ -43,7 +43,8 @@ export interface DeliveryQuery {
 }
 
 export type RetryOutcome =
-  | { outcome: "retried" | "in_flight"; delivery: DeliveryDetail }
+  | { outcome: "retried"; delivery: DeliveryDetail }
+  | { outcome: "in_flight"; delivery: DeliveryDetail }
   | { outcome: "not_found" }
   | { outcome: "subscription_disabled" };
 
@@ -68,7 +69,7 @@ export interface DeliveryHistoryStore {
     subscriptionId: string,
     deliveryId: string,
   ): Promise<DeliveryDetail | null>;
-  /** Due now, with the same webhook-id; an attempt under way is left alone (in_flight). */
+  /** Due now, with the same webhook-id; a delivery with an attempt under way is left alone. */
   retryDelivery(
     workspaceId: string,
     subscriptionId: string,
@@ -165,8 +166,11 @@ export function createSupabaseDeliveryHistoryStore(
         p_delivery_id: deliveryId,
       });
       if (error) throw storeFailure("delivery retry", error, status);
-      if ((data.outcome === "retried" || data.outcome === "in_flight") && data.delivery) {
-        return { outcome: data.outcome, delivery: toDetail(data.delivery) };
+      if (data.outcome === "retried" && data.delivery) {
+        return { outcome: "retried", delivery: toDetail(data.delivery) };
+      }
+      if (data.outcome === "in_flight" && data.delivery) {
+        return { outcome: "in_flight", delivery: toDetail(data.delivery) };
       }
       if (data.outcome === "not_found" || data.outcome === "subscription_disabled") {
         return { outcome: data.outcome };

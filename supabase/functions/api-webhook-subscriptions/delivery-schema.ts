@@ -55,7 +55,7 @@ export const recoverBodySchema = z.strictObject({
     .transform((value) => new Date(value))
     .meta({
       description:
-        `Failed deliveries created at or after this time are sent again; at most ${RECOVER_MAX_DAYS} days back.`,
+        `Failed deliveries created at or after this time are sent again; at most ${RECOVER_MAX_DAYS} days back, and not in the future.`,
       examples: ["2026-12-01T00:00:00Z"],
     }),
 });

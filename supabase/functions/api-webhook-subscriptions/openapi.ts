@@ -32,7 +32,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   405: "method_not_allowed: see the Allow header.",
   413: "payload_too_large: the body is over 64 KiB.",
   409:
-    "idempotency_key_in_use (a create with this Idempotency-Key is still in flight) or subscription_disabled (a retry or recover for a disabled subscription: enable it first).",
+    "idempotency_key_in_use (a create with this Idempotency-Key is still in flight) subscription_disabled (a retry or recover for a disabled subscription: enable it first) or delivery_in_flight (a retry while an attempt is under way: retry once it has ended).",
   415: "unsupported_media_type: the body is not JSON by Content-Type.",
   422:
     "idempotency_key_reused (same key, different body) or subscription_limit_reached (limit names the cap).",

@@ -47,8 +47,10 @@ export const pageSchema = <T extends z.ZodType>(item: T) =>
 
 // Opaque to clients; inside, the sort key of the last row of the page: created_at to the
 // microsecond as Postgres gives it, and the id as a tie-breaker.
-// PostgREST writes timestamptz in UTC ("+00:00"); a cursor only ever holds what it wrote.
-const CREATED_AT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|\+00:00)$/;
+// PostgREST writes timestamptz in the database's time zone: "+00:00" on Supabase unless changed,
+// so any offset Postgres accepts (up to ±15:59) may appear. A cursor only ever holds what it wrote.
+const CREATED_AT =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|[+-](?:0\d|1[0-5]):[0-5]\d)$/;
 
 /** A shape check is not enough: Postgres refuses month 25 or year 0 (a 500 if it got that far). */
 function isRealTimestamp(value: string): boolean {
