@@ -56,25 +56,29 @@ Deno.test("the README's curl example works as written against the stack", async 
   assert.equal(body.data.description, "Sync new leads to internal CRM");
 });
 
+/** The ```sh blocks of docs/api.md between two headings, trimmed. */
+async function shellBlocksOfApiDoc(from: string, to: string): Promise<string[]> {
+  const reference = await Deno.readTextFile(new URL("../docs/api.md", import.meta.url));
+  const section = reference.slice(reference.indexOf(from), reference.indexOf(to));
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1].trim());
+}
+
+/** "METHOD URL" of a block's curl command, as written. */
+function requestLine(block: string): string {
+  const [, method, url] = /^curl (?:-X (\w+) )?"([^"]+)"/m.exec(block) ?? [];
+  return `${method ?? "GET"} ${url}`;
+}
+
 Deno.test("every endpoint example in docs/api.md works as written against the stack", async () => {
   const { token } = await newToken();
-  const reference = await Deno.readTextFile(new URL("../docs/api.md", import.meta.url));
-  const section = reference.slice(
-    reference.indexOf("## Examples"),
-    reference.indexOf("## Deliveries: history and control"),
-  );
-  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1].trim());
+  const blocks = await shellBlocksOfApiDoc("## Examples", "## Deliveries: history and control");
   const setup = blocks.shift()!;
   assert.match(
     setup,
     /^BASE=http:\/\/127\.0\.0\.1:54321\/functions\/v1\/api-webhook-subscriptions$/m,
   );
   assert.match(setup, /^TOKEN=\$\(deno task token --scopes webhooks:read,webhooks:write\)$/m);
-  const requests = blocks.map((block) => {
-    const [, method, url] = /^curl (?:-X (\w+) )?"([^"]+)"/.exec(block) ?? [];
-    return `${method ?? "GET"} ${url}`;
-  });
-  assert.deepEqual(requests, [
+  assert.deepEqual(blocks.map(requestLine), [
     "GET $BASE?limit=2&event_type=contact.created",
     "GET $BASE/$ID",
     "PATCH $BASE/$ID",
@@ -102,20 +106,14 @@ Deno.test("every endpoint example in docs/api.md works as written against the st
 });
 
 Deno.test("every delivery example in docs/api.md works as written against the stack", async () => {
-  const reference = await Deno.readTextFile(new URL("../docs/api.md", import.meta.url));
-  const section = reference.slice(
-    reference.indexOf("## Deliveries: history and control"),
-    reference.indexOf("### What receivers get"),
+  const blocks = await shellBlocksOfApiDoc(
+    "## Deliveries: history and control",
+    "### What receivers get",
   );
-  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1].trim());
   // The one placeholder, `DELIVERY=<a data[].id from the list>`, is set below instead.
   assert.match(blocks[1], /^DELIVERY=<[^>]+>\n/);
   blocks[1] = blocks[1].replace(/^DELIVERY=.*\n/, "");
-  const requests = blocks.map((block) => {
-    const [, method, url] = /^curl (?:-X (\w+) )?"([^"]+)"/.exec(block) ?? [];
-    return `${method ?? "GET"} ${url}`;
-  });
-  assert.deepEqual(requests, [
+  assert.deepEqual(blocks.map(requestLine), [
     "GET $BASE/$ID/deliveries?status=failed&limit=10",
     "GET $BASE/$ID/deliveries/$DELIVERY",
     "POST $BASE/$ID/deliveries/$DELIVERY/retry",
