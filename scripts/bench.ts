@@ -1,5 +1,6 @@
 /**
  * deno task bench [--rounds 5] [--requests 10000] [--concurrency 16] [--cold-starts 5] [--json]
+ * deno task bench --deliveries [...]: the delivery path instead; see scripts/bench/deliveries.ts.
  *
  * Starts its own stack and measures, alternating the variants each round so that machine drift
  * hits them equally:
@@ -31,14 +32,33 @@ import type { LoadResult, LoadSpec } from "./bench/load.ts";
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    rounds: { type: "string", default: "5" },
+    rounds: { type: "string" },
     requests: { type: "string", default: "10000" },
     concurrency: { type: "string", default: "16" },
     "cold-starts": { type: "string", default: "5" },
     json: { type: "boolean", default: false },
+    deliveries: { type: "boolean", default: false },
+    "per-round": { type: "string", default: "20000" },
+    subscriptions: { type: "string", default: "100" },
+    burst: { type: "string", default: "50000" },
+    "latency-seconds": { type: "string", default: "20" },
   },
 });
-const ROUNDS = Number(values.rounds);
+
+if (values.deliveries) {
+  const { runDeliveryBench } = await import("./bench/deliveries.ts");
+  await runDeliveryBench({
+    rounds: Number(values.rounds ?? "3"),
+    perRound: Number(values["per-round"]),
+    subscriptions: Number(values.subscriptions),
+    burst: Number(values.burst),
+    latencySeconds: Number(values["latency-seconds"]),
+    json: values.json,
+  });
+  Deno.exit(0);
+}
+
+const ROUNDS = Number(values.rounds ?? "5");
 const REQUESTS = Number(values.requests);
 const CONCURRENCY = Number(values.concurrency);
 const COLD_STARTS = Number(values["cold-starts"]);

@@ -9,6 +9,8 @@ export interface GatewayOptions {
   apiKeys: string[];
   /** Supabase Auth's published session keys. */
   jwks: { keys: JsonWebKey[] };
+  /** Called for every request forwarded to PostgREST (the benchmark counts round trips). */
+  onRestRequest?: () => void;
 }
 
 const HOP_BY_HOP = [
@@ -76,6 +78,7 @@ export function gatewayHandler(options: GatewayOptions): (request: Request) => P
       if (!apiKey) return json(401, { message: "No API key found in request" });
       if (!apiKeys.has(apiKey)) return json(401, { message: "Invalid API key" });
       const rest = path.slice("/rest/v1".length) || "/";
+      options.onRestRequest?.();
       return await forward(request, `${options.postgrestUrl}${rest}${url.search}`);
     }
 

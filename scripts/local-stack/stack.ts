@@ -48,6 +48,8 @@ export interface StackOptions {
   /** How often the dispatcher is called besides after each emit; 10 s, as on Supabase. */
   dispatchIntervalMs?: number;
   onDispatcherLine?: (line: string) => void;
+  /** Called for every request the gateway forwards to PostgREST. */
+  onRestRequest?: () => void;
   onProgress?: (message: string) => void;
 }
 
@@ -220,6 +222,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         },
         apiKeys: [keys.anonKey, keys.serviceRoleKey],
         jwks: { keys: [sessionSigningKey.publicJwk] },
+        onRestRequest: options.onRestRequest,
       }),
     );
 

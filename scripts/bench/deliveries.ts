@@ -1,0 +1,602 @@
+/**
+ * deno task bench --deliveries [--rounds 3] [--per-round 20000] [--subscriptions 100] [--json]
+ *
+ * The delivery path, on its own stack, with one receiver for all (a bare Deno.serve answering
+ * 204, in its own process). Each round runs every variant on the same number of deliveries, in
+ * an order that rotates from round to round so that drift hits them equally:
+ *   sender        a bare loop POSTing pre-signed bodies at the dispatcher's concurrency, no database
+ *   minimal       claim a batch in one statement, POST with fetch, mark the batch done in one
+ *                 statement: the least a durable dispatcher of our schema must do
+ *   dispatcher    the real webhook-dispatcher, runs called back to back as pg_cron would
+ *   dispatcher-x2, dispatcher-x4   two and four of them at once
+ *   fanout-minimal, fanout-dispatcher   the same two with one event per 1,000 subscriptions
+ * Durable variants start from a queue of due deliveries (one burst of emits) and end when none is
+ * pending. Then: end-to-end latency at half the dispatcher's rate through the local stack's own
+ * scheduling (emit -> NOTIFY -> dispatcher -> receiver), and a 50,000-event burst drained the same
+ * way while the API answers creates (its p99 then against idle).
+ */
+import pg from "pg";
+import { join } from "node:path";
+import { signatureHeader } from "../../supabase/functions/webhook-dispatcher/signature.ts";
+import { PROJECT_ROOT } from "../local-stack/postgres.ts";
+import { freePort, type ManagedProcess, spawnManaged } from "../local-stack/processes.ts";
+import { type Stack, startStack } from "../local-stack/stack.ts";
+import { issueApiToken, serviceClient } from "../local-stack/api-tokens.ts";
+
+export interface DeliveryBenchOptions {
+  rounds: number;
+  perRound: number;
+  subscriptions: number;
+  json: boolean;
+  burst: number;
+  latencySeconds: number;
+}
+
+const RECEIVER_ENTRY = join(PROJECT_ROOT, "scripts/bench/receiver.ts");
+const SENDER_ENTRY = join(PROJECT_ROOT, "scripts/bench/sender.ts");
+const MINIMAL_ENTRY = join(PROJECT_ROOT, "scripts/bench/minimal-loop.ts");
+const DISPATCHER_ENTRY = join(PROJECT_ROOT, "supabase/functions/webhook-dispatcher/index.ts");
+const FANOUT_SUBSCRIPTIONS = 1000;
+/** The dispatcher's defaults, so the minimal loop and the sender work at the same concurrency. */
+const IN_FLIGHT = 64;
+const SECRET = "8f3c2a1d9e7b4f6a5c2d1e0f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b";
+
+// The minimal loop's two statements, installed on the benchmark's own throw-away stack only.
+const MINIMAL_LOOP_SQL = `
+create or replace function public.bench_minimal_claim(max_deliveries integer)
+returns table (delivery_id uuid, event_id uuid, target_url text, body jsonb)
+language sql volatile set search_path = '' as $$
+  with claimed as (
+    update public.webhook_deliveries as d
+       set lease_id = gen_random_uuid(),
+           next_attempt_at = now() + interval '60 seconds',
+           attempt_count = d.attempt_count + 1
+     where d.id in (select q.id from public.webhook_deliveries as q
+                     where q.status = 'pending' and q.next_attempt_at <= now()
+                     order by q.next_attempt_at
+                     limit max_deliveries
+                       for update skip locked)
+    returning d.id, d.event_id, d.subscription_id
+  )
+  select c.id, c.event_id, s.target_url,
+         jsonb_build_object('id', e.id, 'type', e.type, 'timestamp', e.created_at,
+                            'workspace_id', e.workspace_id, 'data', e.data)
+    from claimed as c
+    join public.webhook_subscriptions as s on s.id = c.subscription_id
+    join public.webhook_events as e on e.id = c.event_id
+$$;
+create or replace function public.bench_minimal_done(ids uuid[])
+returns void language sql set search_path = '' as $$
+  update public.webhook_deliveries
+     set status = 'succeeded', finished_at = now(), lease_id = null, last_response_status = 204
+   where id = any (ids)
+$$;
+grant execute on function public.bench_minimal_claim(integer), public.bench_minimal_done(uuid[])
+  to service_role;
+notify pgrst, 'reload schema';
+`;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const percentile = (values: number[], fraction: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))];
+};
+const round2 = (value: number) => Math.round(value * 100) / 100;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** CPU time of every Postgres process so far, in ms (utime + stime from /proc, 100 Hz ticks). */
+function postgresCpuMs(): number {
+  let ticks = 0;
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${entry.name}/comm`).trim() !== "postgres") continue;
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return ticks * 10;
+}
+
+/** A Deno process of ours, fed a JSON spec on stdin, answering one JSON line. */
+async function runChild<T>(entry: string, spec: unknown, permissions: string[]): Promise<T> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, entry],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify(spec)));
+  await writer.close();
+  const output = await child.output();
+  if (!output.success) throw new Error(`${entry} failed`);
+  return JSON.parse(new TextDecoder().decode(output.stdout));
+}
+
+interface VariantResult {
+  deliveries: number;
+  seconds: number;
+  perSecond: number;
+  /** Requests through the gateway to PostgREST, per delivery. */
+  roundTrips: number | null;
+  /** Postgres CPU per delivery, in ms. */
+  postgresCpuMs: number | null;
+  /** webhook-ids the receiver got more than once. */
+  repeats: number;
+}
+
+export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<void> {
+  const progress = (line: string) => options.json ? console.error(line) : console.log(line);
+  let restRequests = 0;
+  const stack: Stack = await startStack({
+    stateDir: await Deno.makeTempDir({ prefix: "wundertreos-bench-deliveries-" }),
+    ports: {},
+    fresh: true,
+    ephemeral: true,
+    targetPolicy: "permissive",
+    functionEnv: {
+      MAX_SUBSCRIPTIONS_PER_WORKSPACE: "999999999",
+      RATE_LIMIT_READS_PER_MINUTE: "999999999",
+      RATE_LIMIT_WRITES_PER_MINUTE: "999999999",
+    },
+    onRestRequest: () => restRequests++,
+  });
+  const receiverPort = freePort();
+  const receiver: ManagedProcess = spawnManaged({
+    name: "bench receiver",
+    command: Deno.execPath(),
+    args: ["serve", "--allow-net", "--port", String(receiverPort), RECEIVER_ENTRY],
+    cwd: PROJECT_ROOT,
+    env: { NO_COLOR: "1" },
+    onLine: () => {},
+  });
+  const origin = `http://127.0.0.1:${receiverPort}`;
+  const db = new pg.Client({ connectionString: stack.databaseUrl });
+  const dispatchers: { origin: string; process: ManagedProcess }[] = [];
+  try {
+    await db.connect();
+    await db.query(MINIMAL_LOOP_SQL);
+    while (true) {
+      try {
+        await (await fetch(`${origin}/stats`)).body?.cancel();
+        break;
+      } catch {
+        await sleep(50);
+      }
+    }
+    const receiverStats = async () =>
+      await (await fetch(`${origin}/stats`)).json() as {
+        requests: number;
+        unique: number;
+        repeats: number;
+      };
+    const resetReceiver = async () =>
+      await (await fetch(`${origin}/reset`, { method: "POST" })).body?.cancel();
+
+    // Subscribers: one workspace each (a tenant base), and one workspace of 1,000 (fan-out).
+    const { rows: tenants } = await db.query<{ id: string }>(
+      `with w as (insert into public.workspaces (name)
+                  select 'bench ' || n from generate_series(1, $1::int) n returning id)
+       insert into public.webhook_subscriptions (workspace_id, target_url, event_types, secret)
+       select w.id, $2 || '/s/' || row_number() over (), '{contact.created}', $3 from w
+       returning workspace_id as id`,
+      [options.subscriptions, origin, SECRET],
+    );
+    const { rows: [fanout] } = await db.query<{ id: string }>(
+      "insert into public.workspaces (name) values ('bench fan-out') returning id",
+    );
+    await db.query(
+      `insert into public.webhook_subscriptions (workspace_id, target_url, event_types, secret)
+       select $1, $2 || '/f/' || n, '{deal.created}', $3 from generate_series(1, $4::int) n`,
+      [fanout.id, origin, SECRET, FANOUT_SUBSCRIPTIONS],
+    );
+    const tenantIds = tenants.map((row) => row.id);
+
+    const clearQueue = () =>
+      db.query(
+        "truncate public.webhook_delivery_attempts, public.webhook_deliveries, public.webhook_events",
+      );
+    /** `total` deliveries due at once: one statement, as an import's burst would commit. */
+    const fillQueue = async (fanOut: boolean, total: number) => {
+      if (fanOut) {
+        await db.query(
+          `select public.emit_webhook_event($1, 'deal.created',
+                    jsonb_build_object('id', 'd_' || n, 'amount', n, 'stage', 'won'))
+             from generate_series(1, $2::int) n`,
+          [fanout.id, Math.ceil(total / FANOUT_SUBSCRIPTIONS)],
+        );
+      } else {
+        await db.query(
+          `select public.emit_webhook_event(w, 'contact.created',
+                    jsonb_build_object('id', 'c_' || n, 'name', 'Ada Lovelace',
+                                       'email', 'ada@example.com'))
+             from unnest($1::uuid[]) w, generate_series(1, $2::int) n`,
+          [tenantIds, Math.ceil(total / tenantIds.length)],
+        );
+      }
+      const { rows: [{ count }] } = await db.query<{ count: string }>(
+        "select count(*) from public.webhook_deliveries where status = 'pending'",
+      );
+      return Number(count);
+    };
+    const pending = async () => {
+      const { rows: [{ count }] } = await db.query<{ count: string }>(
+        "select count(*) from public.webhook_deliveries where status = 'pending'",
+      );
+      return Number(count);
+    };
+
+    const startDispatcher = async () => {
+      const port = freePort();
+      const process = spawnManaged({
+        name: "bench dispatcher",
+        command: Deno.execPath(),
+        args: ["run", "--allow-net", "--allow-env", "--allow-sys", "--no-prompt", DISPATCHER_ENTRY],
+        cwd: PROJECT_ROOT,
+        env: {
+          SUPABASE_URL: stack.apiUrl,
+          SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+          TARGET_URL_POLICY: "permissive",
+          DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
+          NO_COLOR: "1",
+        },
+        onLine: () => {},
+      });
+      const dispatcherOrigin = `http://127.0.0.1:${port}`;
+      while (true) {
+        try {
+          await (await fetch(dispatcherOrigin)).body?.cancel();
+          break;
+        } catch {
+          await sleep(50);
+        }
+      }
+      dispatchers.push({ origin: dispatcherOrigin, process });
+    };
+    while (dispatchers.length < 4) await startDispatcher();
+
+    /** Runs `count` dispatchers back to back (as pg_cron would) until nothing is pending. */
+    const drainWithDispatchers = async (count: number) => {
+      let done = false;
+      const loops = dispatchers.slice(0, count).map(async ({ origin }) => {
+        while (!done) {
+          const response = await fetch(origin, {
+            method: "POST",
+            headers: { Authorization: `Bearer ${stack.serviceRoleKey}` },
+          });
+          const body = await response.json();
+          if (response.status !== 200) throw new Error(`dispatcher: ${JSON.stringify(body)}`);
+          if (body.data.claimed === 0) await sleep(20);
+        }
+      });
+      while (await pending() > 0) await sleep(25);
+      done = true;
+      await Promise.all(loops);
+    };
+
+    const signedRequests = async () => {
+      const requests = [];
+      for (let n = 0; n < 100; n++) {
+        const id = crypto.randomUUID();
+        const body = JSON.stringify({
+          id,
+          type: "contact.created",
+          timestamp: new Date().toISOString(),
+          workspace_id: tenantIds[0],
+          data: { id: `c_${n}`, name: "Ada Lovelace", email: "ada@example.com" },
+        });
+        const timestamp = Math.floor(Date.now() / 1000);
+        requests.push({
+          body,
+          headers: {
+            "Content-Type": "application/json",
+            "User-Agent": "WundertreOS-Webhooks/1.0",
+            "webhook-timestamp": String(timestamp),
+            "webhook-signature": await signatureHeader([SECRET], id, timestamp, body),
+          },
+        });
+      }
+      return requests;
+    };
+    const presigned = await signedRequests();
+
+    const measure = async (variant: string): Promise<VariantResult> => {
+      await clearQueue();
+      await resetReceiver();
+      const fanOut = variant.startsWith("fanout");
+      if (variant === "sender") {
+        const result = await runChild<{ deliveries: number; failed: number; seconds: number }>(
+          SENDER_ENTRY,
+          { origin, count: options.perRound, concurrency: IN_FLIGHT, requests: presigned },
+          ["--allow-net"],
+        );
+        if (result.failed > 0) throw new Error(`sender: ${result.failed} failed`);
+        return {
+          deliveries: result.deliveries,
+          seconds: result.seconds,
+          perSecond: result.deliveries / result.seconds,
+          roundTrips: null,
+          postgresCpuMs: null,
+          repeats: (await receiverStats()).repeats,
+        };
+      }
+      const queued = await fillQueue(fanOut, options.perRound);
+      const restBefore = restRequests;
+      const cpuBefore = postgresCpuMs();
+      const started = performance.now();
+      if (variant.endsWith("minimal")) {
+        const loop = runChild(MINIMAL_ENTRY, {
+          restUrl: `${stack.apiUrl}/rest/v1`,
+          serviceRoleKey: stack.serviceRoleKey,
+          batch: IN_FLIGHT,
+        }, ["--allow-net"]);
+        while (await pending() > 0) await sleep(25);
+        await loop;
+      } else {
+        const count = variant === "dispatcher-x4" ? 4 : variant === "dispatcher-x2" ? 2 : 1;
+        await drainWithDispatchers(count);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      // The benchmark's own polling runs on Postgres too; its share is small and left in.
+      const cpu = postgresCpuMs() - cpuBefore;
+      const stats = await receiverStats();
+      const { rows: [{ succeeded }] } = await db.query<{ succeeded: string }>(
+        "select count(*) as succeeded from public.webhook_deliveries where status = 'succeeded'",
+      );
+      if (Number(succeeded) !== queued || stats.unique !== queued) {
+        throw new Error(
+          `${variant}: ${queued} queued, ${succeeded} succeeded, ${stats.unique} received`,
+        );
+      }
+      return {
+        deliveries: queued,
+        seconds,
+        perSecond: queued / seconds,
+        roundTrips: (restRequests - restBefore) / queued,
+        postgresCpuMs: cpu / queued,
+        repeats: stats.repeats,
+      };
+    };
+
+    // The stack's own scheduler stays off while the variants run; the latency part uses it.
+    await stack.scheduler.pause();
+    const variants = [
+      "sender",
+      "minimal",
+      "dispatcher",
+      "dispatcher-x2",
+      "dispatcher-x4",
+      "fanout-minimal",
+      "fanout-dispatcher",
+    ];
+    const results: Record<string, VariantResult[]> = Object.fromEntries(
+      variants.map((variant) => [variant, []]),
+    );
+    progress("warming up…");
+    for (const variant of variants) {
+      const saved = options.perRound;
+      options.perRound = 2000;
+      await measure(variant);
+      options.perRound = saved;
+    }
+    for (let round = 0; round < options.rounds; round++) {
+      const order = variants.map((_, i) => variants[(i + round) % variants.length]);
+      for (const variant of order) {
+        const result = await measure(variant);
+        results[variant].push(result);
+        progress(
+          `round ${round + 1} ${variant.padEnd(17)} ${result.perSecond.toFixed(0).padStart(6)}/s` +
+            (result.roundTrips === null ? "" : `, ${result.roundTrips.toFixed(3)} round trips` +
+              ` and ${result.postgresCpuMs!.toFixed(3)} ms Postgres CPU per delivery`) +
+            (result.repeats ? `, ${result.repeats} repeated webhook-ids` : ""),
+        );
+      }
+    }
+
+    const ratio = (a: string, b: string) => {
+      const rounds = results[a].map((r, i) => r.perSecond / results[b][i].perSecond);
+      return { median: round2(median(rounds)), rounds: rounds.map(round2) };
+    };
+    const ratios = {
+      "dispatcher/minimal": ratio("dispatcher", "minimal"),
+      "minimal/sender": ratio("minimal", "sender"),
+      "dispatcher/sender": ratio("dispatcher", "sender"),
+      "dispatcher-x2/dispatcher": ratio("dispatcher-x2", "dispatcher"),
+      "dispatcher-x4/dispatcher": ratio("dispatcher-x4", "dispatcher"),
+      "fanout-dispatcher/fanout-minimal": ratio("fanout-dispatcher", "fanout-minimal"),
+    };
+    const summary = Object.fromEntries(variants.map((variant) => {
+      const list = results[variant];
+      const of = (pick: (r: VariantResult) => number | null) => {
+        const values = list.map(pick).filter((v): v is number => v !== null);
+        return values.length ? Math.round(median(values) * 1000) / 1000 : null;
+      };
+      return [variant, {
+        perSecond: Math.round(median(list.map((r) => r.perSecond))),
+        roundTripsPerDelivery: of((r) => r.roundTrips),
+        postgresCpuMsPerDelivery: of((r) => r.postgresCpuMs),
+        repeatedWebhookIds: list.reduce((sum, r) => sum + r.repeats, 0),
+        rounds: list.map((r) => Math.round(r.perSecond)),
+      }];
+    }));
+
+    // Latency: the local stack's own path (emit -> NOTIFY -> scheduler -> dispatcher), at half the
+    // rate one dispatcher reached, one event per tenant in turn, each in its own transaction.
+    await clearQueue();
+    await resetReceiver();
+    stack.scheduler.resume();
+    const rate = Math.max(1, Math.round(summary.dispatcher.perSecond / 2));
+    progress(`latency: ${rate} events/s for ${options.latencySeconds} s…`);
+    const committedAt = new Map<string, number>();
+    const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 8 });
+    const total = rate * options.latencySeconds;
+    const startedAt = performance.now();
+    const inFlight = new Set<Promise<void>>();
+    for (let n = 0; n < total; n++) {
+      const due = startedAt + (n * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      const emitted = pool.query<{ id: string }>(
+        `select public.emit_webhook_event($1, 'contact.created', jsonb_build_object('n', $2::int)) as id`,
+        [tenantIds[n % tenantIds.length], n],
+      ).then(({ rows: [row] }) => {
+        committedAt.set(row.id, Date.now());
+      });
+      const tracked = emitted.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      if (inFlight.size >= 64) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    const emitSeconds = (performance.now() - startedAt) / 1000;
+    const deadline = Date.now() + 60_000;
+    while ((await receiverStats()).unique < total && Date.now() < deadline) await sleep(100);
+    const arrivals = await (await fetch(`${origin}/arrivals`)).json() as Record<string, number>;
+    const latencies = [...committedAt].map(([id, at]) => (arrivals[id] ?? Infinity) - at);
+    const latency = {
+      rate,
+      events: total,
+      emitSeconds: round2(emitSeconds),
+      delivered: latencies.filter(Number.isFinite).length,
+      p50Ms: percentile(latencies, 0.5),
+      p99Ms: percentile(latencies, 0.99),
+      maxMs: percentile(latencies, 1),
+    };
+    await pool.end();
+
+    // The burst: 50,000 events at once, drained by the stack's scheduled dispatcher, while the
+    // API answers creates; their p99 then, against idle.
+    const token = (await issueApiToken(serviceClient(stack.apiUrl, stack.serviceRoleKey), {
+      workspaceId: crypto.randomUUID(),
+      scopes: ["webhooks:read", "webhooks:write"],
+    })).token;
+    const createLatencies = async (until: () => boolean, minimum: number) => {
+      const times: number[] = [];
+      await Promise.all([0, 1].map(async () => {
+        while (times.length < minimum || !until()) {
+          const sent = performance.now();
+          const response = await fetch(stack.functionUrl, {
+            method: "POST",
+            headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+            body: JSON.stringify({
+              target_url: `https://example.com/bench/${times.length}`,
+              event_types: ["contact.created"],
+            }),
+          });
+          await response.body?.cancel();
+          if (response.status !== 201) throw new Error(`create answered ${response.status}`);
+          times.push(performance.now() - sent);
+        }
+      }));
+      return times;
+    };
+    await clearQueue();
+    await resetReceiver();
+    const idle = await createLatencies(() => true, 300);
+    progress(`burst: ${options.burst} events…`);
+    const burstStarted = performance.now();
+    await db.query(
+      `select public.emit_webhook_event(w, 'contact.created', jsonb_build_object('n', n))
+         from unnest($1::uuid[]) w, generate_series(1, $2::int) n`,
+      [tenantIds, Math.ceil(options.burst / tenantIds.length)],
+    );
+    const emittedIn = (performance.now() - burstStarted) / 1000;
+    const burstTotal = Math.ceil(options.burst / tenantIds.length) * tenantIds.length;
+    let drained = false;
+    const during = createLatencies(() => drained, 50);
+    const drainDeadline = Date.now() + 600_000;
+    while (await pending() > 0 && Date.now() < drainDeadline) await sleep(200);
+    drained = true;
+    const drainSeconds = (performance.now() - burstStarted) / 1000;
+    const duringBurst = await during;
+    const burstStats = await receiverStats();
+    const { rows: [{ succeeded }] } = await db.query<{ succeeded: string }>(
+      "select count(*) as succeeded from public.webhook_deliveries where status = 'succeeded'",
+    );
+    const burst = {
+      events: burstTotal,
+      emitSeconds: round2(emittedIn),
+      drainSeconds: round2(drainSeconds),
+      perSecond: Math.round(burstTotal / drainSeconds),
+      succeeded: Number(succeeded),
+      received: burstStats.unique,
+      repeatedWebhookIds: burstStats.repeats,
+      createP99IdleMs: round2(percentile(idle, 0.99)),
+      createP99DuringMs: round2(percentile(duringBurst, 0.99)),
+      createsDuring: duringBurst.length,
+    };
+
+    const goals = {
+      "dispatcher/minimal >= 0.8": ratios["dispatcher/minimal"].median >= 0.8,
+      "dispatcher-x2/dispatcher >= 0.95": ratios["dispatcher-x2/dispatcher"].median >= 0.95,
+      "dispatcher-x4/dispatcher >= 0.95": ratios["dispatcher-x4/dispatcher"].median >= 0.95,
+      "no webhook-id twice": variants.every((v) => summary[v].repeatedWebhookIds === 0) &&
+        burst.repeatedWebhookIds === 0,
+      "latency p50 <= 250 ms": latency.p50Ms <= 250,
+      "latency p99 <= 1000 ms": latency.p99Ms <= 1000,
+      "fan-out dispatcher/minimal >= 0.8": ratios["fanout-dispatcher/fanout-minimal"].median >=
+        0.8,
+      "burst: nothing lost": burst.succeeded === burstTotal && burst.received === burstTotal,
+      "burst: create p99 <= 3x idle": burst.createP99DuringMs <= 3 * burst.createP99IdleMs,
+    };
+    const report = {
+      load: {
+        rounds: options.rounds,
+        deliveriesPerVariant: options.perRound,
+        subscriptions: options.subscriptions,
+        fanOutSubscriptions: FANOUT_SUBSCRIPTIONS,
+        inFlight: IN_FLIGHT,
+        cores: navigator.hardwareConcurrency,
+      },
+      variants: summary,
+      ratios,
+      latency,
+      burst,
+      goals,
+    };
+    if (options.json) {
+      console.log(JSON.stringify(report));
+      return;
+    }
+    const cell = (value: number | null, digits: number) =>
+      value === null ? "-".padStart(10) : value.toFixed(digits).padStart(10);
+    console.log(`
+WundertreOS delivery benchmark: ${options.rounds} rounds of ${options.perRound} deliveries per variant, ${options.subscriptions} subscriptions (fan-out: ${FANOUT_SUBSCRIPTIONS}), ${IN_FLIGHT} in flight, ${navigator.hardwareConcurrency} cores; medians
+
+variant              per second  round trips  PG CPU ms   (per delivery)
+${
+      variants.map((variant) => {
+        const s = summary[variant];
+        return `${variant.padEnd(20)} ${String(s.perSecond).padStart(10)} ${
+          cell(s.roundTripsPerDelivery, 3)
+        }  ${cell(s.postgresCpuMsPerDelivery, 3)}   rounds: ${s.rounds.join(", ")}`;
+      }).join("\n")
+    }
+
+ratios (median of the rounds' own)
+${
+      Object.entries(ratios).map(([name, r]) =>
+        `  ${name.padEnd(34)} ${r.median.toFixed(2)}  (rounds: ${r.rounds.join(", ")})`
+      ).join("\n")
+    }
+
+latency at ${latency.rate} events/s (half the dispatcher's rate), ${latency.events} events: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms (${latency.delivered} delivered)
+burst: ${burst.events} events emitted in ${burst.emitSeconds} s, drained in ${burst.drainSeconds} s (${burst.perSecond}/s), ${burst.succeeded} succeeded, ${burst.received} received, ${burst.repeatedWebhookIds} repeated; create p99 ${burst.createP99IdleMs} ms idle, ${burst.createP99DuringMs} ms during (${burst.createsDuring} creates)
+
+goals
+${Object.entries(goals).map(([name, met]) => `  ${met ? "met    " : "NOT met"} ${name}`).join("\n")}
+`);
+  } finally {
+    await db.end().catch(() => {});
+    for (const { process } of dispatchers) await process.stop();
+    await receiver.stop();
+    await stack.stop();
+  }
+}
