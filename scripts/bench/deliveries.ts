@@ -53,7 +53,7 @@ language sql volatile set search_path = '' as $$
            attempt_count = d.attempt_count + 1
      where d.id in (select q.id from public.webhook_deliveries as q
                      where q.status = 'pending' and q.next_attempt_at <= now()
-                     order by q.next_attempt_at
+                     order by q.next_attempt_at, q.id
                      limit max_deliveries
                        for update skip locked)
     returning d.id, d.event_id, d.subscription_id
@@ -88,21 +88,30 @@ const percentile = (values: number[], fraction: number) => {
 const round2 = (value: number) => Math.round(value * 100) / 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** CPU time of every Postgres process so far, in ms (utime + stime from /proc, 100 Hz ticks). */
+/** A process's CPU time so far, in ms (utime + stime from /proc, 100 Hz ticks); 0 if gone. */
+function cpuMs(pid: string | number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time of every Postgres process so far, in ms. */
 function postgresCpuMs(): number {
-  let ticks = 0;
+  let total = 0;
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     try {
       if (Deno.readTextFileSync(`/proc/${entry.name}/comm`).trim() !== "postgres") continue;
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
     } catch {
-      // Gone meanwhile.
+      continue;
     }
+    total += cpuMs(entry.name);
   }
-  return ticks * 10;
+  return total;
 }
 
 /** A Deno process of ours, fed a JSON spec on stdin, answering one JSON line. */
@@ -129,6 +138,8 @@ interface VariantResult {
   roundTrips: number | null;
   /** Postgres CPU per delivery, in ms. */
   postgresCpuMs: number | null;
+  /** The dispatchers' own CPU per delivery, in ms (what bounds a run on an edge function). */
+  dispatcherCpuMs: number | null;
   /** webhook-ids the receiver got more than once. */
   repeats: number;
 }
@@ -325,12 +336,15 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
           perSecond: result.deliveries / result.seconds,
           roundTrips: null,
           postgresCpuMs: null,
+          dispatcherCpuMs: null,
           repeats: (await receiverStats()).repeats,
         };
       }
       const queued = await fillQueue(fanOut, options.perRound);
       const restBefore = restRequests;
       const cpuBefore = postgresCpuMs();
+      const dispatcherCpu = () => dispatchers.reduce((sum, d) => sum + cpuMs(d.process.pid), 0);
+      const dispatcherCpuBefore = dispatcherCpu();
       const started = performance.now();
       if (variant.endsWith("minimal")) {
         const loop = runChild(MINIMAL_ENTRY, {
@@ -362,6 +376,9 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
         perSecond: queued / seconds,
         roundTrips: (restRequests - restBefore) / queued,
         postgresCpuMs: cpu / queued,
+        dispatcherCpuMs: variant.endsWith("minimal")
+          ? null
+          : (dispatcherCpu() - dispatcherCpuBefore) / queued,
         repeats: stats.repeats,
       };
     };
@@ -396,6 +413,9 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
           `round ${round + 1} ${variant.padEnd(17)} ${result.perSecond.toFixed(0).padStart(6)}/s` +
             (result.roundTrips === null ? "" : `, ${result.roundTrips.toFixed(3)} round trips` +
               ` and ${result.postgresCpuMs!.toFixed(3)} ms Postgres CPU per delivery`) +
+            (result.dispatcherCpuMs === null
+              ? ""
+              : `, ${result.dispatcherCpuMs.toFixed(3)} ms dispatcher CPU`) +
             (result.repeats ? `, ${result.repeats} repeated webhook-ids` : ""),
         );
       }
@@ -423,6 +443,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
         perSecond: Math.round(median(list.map((r) => r.perSecond))),
         roundTripsPerDelivery: of((r) => r.roundTrips),
         postgresCpuMsPerDelivery: of((r) => r.postgresCpuMs),
+        dispatcherCpuMsPerDelivery: of((r) => r.dispatcherCpuMs),
         repeatedWebhookIds: list.reduce((sum, r) => sum + r.repeats, 0),
         rounds: list.map((r) => Math.round(r.perSecond)),
       }];
@@ -570,13 +591,15 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
     console.log(`
 WundertreOS delivery benchmark: ${options.rounds} rounds of ${options.perRound} deliveries per variant, ${options.subscriptions} subscriptions (fan-out: ${FANOUT_SUBSCRIPTIONS}), ${IN_FLIGHT} in flight, ${navigator.hardwareConcurrency} cores; medians
 
-variant              per second  round trips  PG CPU ms   (per delivery)
+variant              per second  round trips  PG CPU ms  disp. CPU ms  (per delivery)
 ${
       variants.map((variant) => {
         const s = summary[variant];
         return `${variant.padEnd(20)} ${String(s.perSecond).padStart(10)} ${
           cell(s.roundTripsPerDelivery, 3)
-        }  ${cell(s.postgresCpuMsPerDelivery, 3)}   rounds: ${s.rounds.join(", ")}`;
+        }  ${cell(s.postgresCpuMsPerDelivery, 3)}  ${
+          cell(s.dispatcherCpuMsPerDelivery, 3)
+        }   rounds: ${s.rounds.join(", ")}`;
       }).join("\n")
     }
 

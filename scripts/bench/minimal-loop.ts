@@ -18,7 +18,7 @@ const headers = {
   "Content-Type": "application/json",
 };
 
-async function rpc<T>(name: string, args: unknown): Promise<T> {
+async function rpc<T>(name: string, args: unknown): Promise<T | null> {
   const response = await fetch(`${spec.restUrl}/rpc/${name}`, {
     method: "POST",
     headers,
@@ -36,7 +36,7 @@ let failed = 0;
 let roundTrips = 0;
 const started = performance.now();
 while (true) {
-  const batch = await rpc<Claimed[]>("bench_minimal_claim", { max_deliveries: spec.batch });
+  const batch = await rpc<Claimed[]>("bench_minimal_claim", { max_deliveries: spec.batch }) ?? [];
   roundTrips++;
   if (batch.length === 0) break;
   await Promise.all(batch.map(async (delivery) => {

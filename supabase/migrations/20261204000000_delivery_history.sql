@@ -243,8 +243,15 @@ begin
 end
 $$;
 
+-- The queue's order: due time, then id. Deliveries one statement emits share a due time; their
+-- random ids interleave the subscriptions, so a claim does not meet one subscription's whole
+-- backlog (beyond its bound of 8 in flight) before anyone else's.
+drop index public.webhook_deliveries_due_idx;
+create index webhook_deliveries_due_idx
+  on public.webhook_deliveries (next_attempt_at, id) where status = 'pending';
+
 -- The claim of 20261203000000, except that a test delivery is sent to a disabled subscription
--- instead of being cancelled.
+-- instead of being cancelled, and that due deliveries are taken in the queue's order above.
 create or replace function public.claim_webhook_deliveries(
   max_deliveries integer,
   lease_seconds integer,
@@ -285,7 +292,7 @@ as $$
        and not exists (select from leased
                         where leased.subscription_id = d.subscription_id
                           and leased.held >= max_per_subscription)
-     order by d.next_attempt_at
+     order by d.next_attempt_at, d.id
      limit max_deliveries + 4 * max_per_subscription
        for update of d skip locked
   ), ranked as (

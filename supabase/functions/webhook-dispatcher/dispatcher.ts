@@ -159,7 +159,14 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
   };
   const inFlight = new Set<Promise<void>>();
   let finished: AttemptRecord[] = [];
-  let wake: () => void = () => {};
+  // Set by every finished attempt and record: the loop looks again at once rather than at its
+  // next poll, even when the signal came while it was busy with a claim.
+  let signalled = false;
+  let resolveWake: (() => void) | null = null;
+  const wake = () => {
+    signalled = true;
+    resolveWake?.();
+  };
 
   const start = (delivery: ClaimedDelivery) => {
     const task = attempt(delivery, deps).then(
@@ -196,8 +203,9 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
     inFlight.add(task);
   };
 
-  const flush = async () => {
-    if (finished.length === 0) return;
+  /** Records what has finished, in one round trip; false when the database was not reached. */
+  const flush = async (): Promise<boolean> => {
+    if (finished.length === 0) return true;
     const batch = finished;
     finished = [];
     try {
@@ -213,13 +221,25 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
         // deliveries are sent again (at least once).
         finished = batch.concat(finished);
         log({ level: "warn", msg: "attempt records not saved yet", error: error.message });
-      } else {
-        // Refused, not lost in transit: trying the same batch again cannot help, and must not
-        // hold up the records after it. Its deliveries go again when their leases end.
-        summary.unrecorded += batch.length;
-        log({ level: "error", msg: "attempt records refused", error: (error as Error).message });
+        return false;
       }
+      // Refused, not lost in transit: trying the same batch again cannot help, and must not
+      // hold up the records after it. Its deliveries go again when their leases end.
+      summary.unrecorded += batch.length;
+      log({ level: "error", msg: "attempt records refused", error: (error as Error).message });
     }
+    return true;
+  };
+  // Recording runs beside claiming and sending, one flush at a time: waiting for each record
+  // before the next claim would leave the slots idle for two round trips per loop.
+  let flushing: Promise<void> | null = null;
+  const flushBeside = () => {
+    if (flushing || finished.length === 0) return;
+    flushing = flush().then((saved) => {
+      flushing = null;
+      // After a failure the loop tries again on its own schedule, not in a tight loop.
+      if (saved) wake();
+    });
   };
 
   // Retention (30 days) rides along with the runs: one small batch each, every 10 s at most.
@@ -231,15 +251,19 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
   }
 
   const timeLeft = () => settings.timeBudgetMs - (deps.clock().getTime() - started);
+  // A claim per freed slot would spend a round trip on each delivery: wait for a quarter of the
+  // slots (or for all of them to be free) before claiming again.
+  const claimWhenFree = Math.max(1, Math.min(settings.batchSize, settings.maxInFlight) >> 2);
   let storeDown = false;
   while (true) {
     const mayClaim = !storeDown && timeLeft() > settings.attemptTimeoutMs + 1000;
     const free = settings.maxInFlight - inFlight.size;
+    const asked = Math.min(free, settings.batchSize);
     let claimedNow = 0;
-    if (mayClaim && free > 0) {
+    if (mayClaim && free > 0 && (free >= claimWhenFree || inFlight.size === 0)) {
       try {
         const claimed = await store.claim({
-          maxDeliveries: Math.min(free, settings.batchSize),
+          maxDeliveries: asked,
           leaseSeconds: settings.leaseSeconds,
           maxPerSubscription: settings.maxPerSubscription,
         });
@@ -251,25 +275,23 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
         log({ level: "warn", msg: "claim failed", error: (error as Error).message });
       }
     }
+    flushBeside();
     if (inFlight.size === 0 && claimedNow === 0) break;
     // A full batch suggests more is due: claim again at once while there is room.
-    if (
-      claimedNow > 0 && claimedNow === Math.min(free, settings.batchSize) &&
-      inFlight.size < settings.maxInFlight
-    ) {
-      await flush();
-      continue;
+    if (claimedNow > 0 && claimedNow === asked && inFlight.size < settings.maxInFlight) continue;
+    if (!signalled) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        resolveWake = resolve;
+        timer = setTimeout(resolve, settings.pollIntervalMs);
+      });
+      clearTimeout(timer);
+      resolveWake = null;
     }
-    const woken = new Promise<void>((resolve) => wake = resolve);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const poll = new Promise<void>((resolve) =>
-      timer = setTimeout(resolve, settings.pollIntervalMs)
-    );
-    await Promise.race([woken, poll]);
-    clearTimeout(timer);
-    await flush();
+    signalled = false;
   }
   await Promise.all(inFlight);
+  await flushing;
   await flush();
   if (finished.length > 0) {
     summary.unrecorded += finished.length;
