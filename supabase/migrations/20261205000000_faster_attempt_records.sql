@@ -9,6 +9,11 @@ returns integer
 language plpgsql
 security invoker
 set search_path = ''
+-- A batch is at most a few hundred rows, each found by its key: without these, the planner
+-- (which takes jsonb_to_recordset for a hundred rows) may hash-join against a scan of the whole
+-- deliveries table instead.
+set enable_hashjoin = off
+set enable_mergejoin = off
 as $$
 declare
   attempt record;
@@ -16,20 +21,26 @@ declare
   streak_start timestamptz;
   recorded integer := 0;
   recorded_fast uuid[];
+  batch_ids uuid[];
+  unsuccessful_ids uuid[];
 begin
   -- Subscriptions first, in id order, then deliveries: the order disabling a subscription takes
   -- them in (the subscription, then its pending deliveries), so the two never deadlock. Only the
   -- subscriptions this batch may change are locked: those of an attempt that did not succeed,
   -- and those a success ends a failure streak for.
+  -- By arrays of ids, so each lookup is an index probe (a set from jsonb_array_elements is
+  -- planned as a hundred rows, which made these scans of the whole table).
+  select coalesce(array_agg((a ->> 'delivery_id')::uuid), '{}'),
+         coalesce(array_agg((a ->> 'delivery_id')::uuid)
+                    filter (where a ->> 'outcome' <> 'succeeded'), '{}')
+    into batch_ids, unsuccessful_ids
+    from jsonb_array_elements(attempts) as a;
   perform from public.webhook_subscriptions as s
-   where s.id in (select d.subscription_id from public.webhook_deliveries as d
-                   where d.id in (select (a ->> 'delivery_id')::uuid
-                                    from jsonb_array_elements(attempts) as a))
+   where s.id = any (array(select d.subscription_id from public.webhook_deliveries as d
+                            where d.id = any (batch_ids)))
      and (s.failing_since is not null
-          or s.id in (select d.subscription_id from public.webhook_deliveries as d
-                       where d.id in (select (a ->> 'delivery_id')::uuid
-                                        from jsonb_array_elements(attempts) as a
-                                       where a ->> 'outcome' <> 'succeeded')))
+          or s.id = any (array(select d.subscription_id from public.webhook_deliveries as d
+                                where d.id = any (unsuccessful_ids))))
    order by s.id
      for no key update of s;
 
