@@ -414,6 +414,7 @@ Deno.test("the dispatcher answers only the service role, and only POST", async (
   assert.equal(run.status, 200);
   const { data } = await run.json();
   assert.deepEqual(Object.keys(data).sort(), [
+    "capped",
     "claimed",
     "duration_ms",
     "failed",

@@ -38,6 +38,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       });
       const text = await response.text();
       if (!response.ok) options.onLine(`dispatcher answered ${response.status}: ${text}`);
+      // A run that stopped at its cap leaves work due: go again at once, as a second cron job
+      // or the wake trigger would on Supabase.
+      else if (JSON.parse(text)?.data?.capped === true) again = true;
     } catch (error) {
       options.onLine(`dispatcher unreachable: ${(error as Error).message}`);
     }

@@ -225,6 +225,7 @@ const settings: DispatchSettings = {
   batchSize: 4,
   maxPerSubscription: 8,
   pollIntervalMs: 5,
+  maxDeliveriesPerRun: 1000,
 };
 
 function answer(status: number | null, extra: Partial<AttemptResponse> = {}): AttemptResponse {
@@ -278,9 +279,35 @@ Deno.test("unit: a run records each outcome: success, retry on schedule or Retry
   assert.equal(byId.d2.lease_id, "l2");
   assert.deepEqual(
     { ...summary, duration_ms: 0 },
-    { claimed: 6, succeeded: 1, retried: 3, failed: 1, gone: 1, unrecorded: 0, duration_ms: 0 },
+    {
+      claimed: 6,
+      succeeded: 1,
+      retried: 3,
+      failed: 1,
+      gone: 1,
+      unrecorded: 0,
+      capped: false,
+      duration_ms: 0,
+    },
   );
   assert.ok(store.claims.every((claim) => claim.maxDeliveries <= settings.maxInFlight));
+});
+
+Deno.test("unit: a run claims no more than its cap, and leaves the rest for the next run", async () => {
+  const store = new FakeDeliveryStore(Array.from({ length: 10 }, (_, i) => delivery(i + 1)));
+  const summary = await runDispatcher({
+    store,
+    send: () => Promise.resolve(answer(204)),
+    settings: { ...settings, maxDeliveriesPerRun: 6 },
+    clock: () => new Date(),
+    random: () => 0.5,
+    log: () => {},
+  });
+  assert.equal(summary.claimed, 6);
+  assert.equal(summary.capped, true, "says more may be due");
+  assert.equal(store.recorded.length, 6);
+  assert.ok(store.claims.every((claim) => claim.maxDeliveries <= 4));
+  assert.equal(store.claims.reduce((sum, claim) => sum + claim.maxDeliveries, 0), 6);
 });
 
 Deno.test("unit: records the database could not take are kept and sent with the next flush", async () => {
@@ -347,6 +374,7 @@ Deno.test("unit: the dispatcher's settings default to the contract's and refuse 
     batchSize: 64,
     maxPerSubscription: 8,
     pollIntervalMs: 250,
+    maxDeliveriesPerRun: 4000,
   });
   assert.equal(config.targetPolicy, "strict");
   assert.throws(

@@ -44,6 +44,7 @@ export function readDispatcherConfig(env: Env): DispatcherConfig {
     batchSize: integer("DISPATCHER_BATCH_SIZE", 64),
     maxPerSubscription: integer("DISPATCHER_MAX_PER_SUBSCRIPTION", 8),
     pollIntervalMs: integer("DISPATCHER_POLL_INTERVAL_MS", 250),
+    maxDeliveriesPerRun: integer("DISPATCHER_MAX_DELIVERIES_PER_RUN", 4000),
   };
   if (settings.leaseSeconds * 1000 < settings.attemptTimeoutMs + 5_000) {
     throw startupError(

@@ -31,6 +31,11 @@ export interface DispatchSettings {
   maxPerSubscription: number;
   /** How often to look for newly due deliveries while attempts are in flight. */
   pollIntervalMs: number;
+  /**
+   * The most a run claims: an edge function gets 2 s of CPU per request, and a delivery costs
+   * the dispatcher about 0.25 ms of CPU here (docs/scaling.md).
+   */
+  maxDeliveriesPerRun: number;
 }
 
 export interface DispatcherDependencies {
@@ -51,6 +56,8 @@ export interface RunSummary {
   gone: number;
   /** Attempts whose record did not land (lease lost, or the database away): sent again later. */
   unrecorded: number;
+  /** The run stopped claiming at its cap (maxDeliveriesPerRun): more may be due, call again. */
+  capped: boolean;
   duration_ms: number;
 }
 
@@ -155,6 +162,7 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
     failed: 0,
     gone: 0,
     unrecorded: 0,
+    capped: false,
     duration_ms: 0,
   };
   const inFlight = new Set<Promise<void>>();
@@ -257,9 +265,11 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
   const claimWhenFree = Math.max(1, Math.min(settings.batchSize, settings.maxInFlight) >> 1);
   let storeDown = false;
   while (true) {
-    const mayClaim = !storeDown && timeLeft() > settings.attemptTimeoutMs + 1000;
+    const left = settings.maxDeliveriesPerRun - summary.claimed;
+    summary.capped = left <= 0;
+    const mayClaim = !storeDown && left > 0 && timeLeft() > settings.attemptTimeoutMs + 1000;
     const free = settings.maxInFlight - inFlight.size;
-    const asked = Math.min(free, settings.batchSize);
+    const asked = Math.min(free, settings.batchSize, left);
     let claimedNow = 0;
     if (mayClaim && free > 0 && (free >= claimWhenFree || inFlight.size === 0)) {
       try {
