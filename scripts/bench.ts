@@ -28,6 +28,7 @@ import { postgrestVersion } from "./local-stack/postgrest.ts";
 import { freePort, type ManagedProcess, spawnManaged } from "./local-stack/processes.ts";
 import { type Stack, startStack } from "./local-stack/stack.ts";
 import type { LoadResult, LoadSpec } from "./bench/load.ts";
+import { runChild } from "./bench/child.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -82,17 +83,8 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
-async function load(spec: LoadSpec): Promise<LoadResult> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", LOAD_ENTRY],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(spec)));
-  await writer.close();
-  const output = await child.output();
-  return JSON.parse(new TextDecoder().decode(output.stdout));
+function load(spec: LoadSpec): Promise<LoadResult> {
+  return runChild(LOAD_ENTRY, spec, ["--allow-net"]);
 }
 
 function serveScript(entry: string, port: number, env: Record<string, string>): ManagedProcess {

@@ -22,6 +22,7 @@ import { PROJECT_ROOT } from "../local-stack/postgres.ts";
 import { freePort, type ManagedProcess, spawnManaged } from "../local-stack/processes.ts";
 import { type Stack, startStack } from "../local-stack/stack.ts";
 import { issueApiToken, serviceClient } from "../local-stack/api-tokens.ts";
+import { runChild } from "./child.ts";
 
 export interface DeliveryBenchOptions {
   rounds: number;
@@ -112,22 +113,6 @@ function postgresCpuMs(): number {
     total += cpuMs(entry.name);
   }
   return total;
-}
-
-/** A Deno process of ours, fed a JSON spec on stdin, answering one JSON line. */
-async function runChild<T>(entry: string, spec: unknown, permissions: string[]): Promise<T> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...permissions, entry],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(spec)));
-  await writer.close();
-  const output = await child.output();
-  if (!output.success) throw new Error(`${entry} failed`);
-  return JSON.parse(new TextDecoder().decode(output.stdout));
 }
 
 interface VariantResult {
