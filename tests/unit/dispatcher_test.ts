@@ -196,7 +196,7 @@ class FakeDeliveryStore implements DeliveryStore {
   claims: ClaimOptions[] = [];
   recordFailures = 0;
   refuse = false;
-  constructor(private queue: ClaimedDelivery[]) {}
+  constructor(public queue: ClaimedDelivery[]) {}
   claim(options: ClaimOptions) {
     this.claims.push(options);
     return Promise.resolve(this.queue.splice(0, options.maxDeliveries));
@@ -308,6 +308,62 @@ Deno.test("unit: a run claims no more than its cap, and leaves the rest for the 
   assert.equal(store.recorded.length, 6);
   assert.ok(store.claims.every((claim) => claim.maxDeliveries <= 4));
   assert.equal(store.claims.reduce((sum, claim) => sum + claim.maxDeliveries, 0), 6);
+});
+
+Deno.test("unit: slots held by slow receivers do not keep newly due work waiting", async () => {
+  // Three of four slots hang; a delivery falls due after the first claim. With fewer than half
+  // the slots free, it is still claimed within a poll interval, long before the hang ends.
+  const store = new FakeDeliveryStore([delivery(1), delivery(2), delivery(3)]);
+  let release: () => void = () => {};
+  const hang = new Promise<void>((resolve) => release = resolve);
+  const sentAt: Record<string, number> = {};
+  const started = performance.now();
+  const run = runDispatcher({
+    store,
+    send: async (request) => {
+      const path = new URL(request.url).pathname;
+      sentAt[path] = performance.now() - started;
+      if (path === "/4") return answer(204);
+      if (path === "/1") store.queue.push(delivery(4));
+      await hang;
+      return answer(204);
+    },
+    settings: { ...settings, pollIntervalMs: 20 },
+    clock: () => new Date(),
+    random: () => 0.5,
+    log: () => {},
+  });
+  const deadline = Date.now() + 2_000;
+  while (sentAt["/4"] === undefined && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  release();
+  const summary = await run;
+  assert.ok(sentAt["/4"] !== undefined && sentAt["/4"] < 1_000, `sent at ${sentAt["/4"]} ms`);
+  assert.equal(summary.claimed, 4);
+  assert.equal(summary.succeeded, 4);
+});
+
+Deno.test("unit: a backlog of records is sent at most 256 at a time", async () => {
+  const many = Array.from({ length: 600 }, (_, i) => delivery(i + 1));
+  const store = new FakeDeliveryStore(many);
+  const sizes: number[] = [];
+  const record = store.record.bind(store);
+  store.record = (attempts) => {
+    sizes.push(attempts.length);
+    return record(attempts);
+  };
+  const summary = await runDispatcher({
+    store,
+    send: () => Promise.resolve(answer(204)),
+    settings: { ...settings, maxInFlight: 600, batchSize: 600 },
+    clock: () => new Date(),
+    random: () => 0.5,
+    log: () => {},
+  });
+  assert.equal(summary.succeeded, 600);
+  assert.equal(store.recorded.length, 600);
+  assert.ok(Math.max(...sizes) <= 256, `record calls of ${sizes.join(", ")}`);
 });
 
 Deno.test("unit: records the database could not take are kept and sent with the next flush", async () => {

@@ -12,6 +12,8 @@ import type { AttemptResponse, Sender } from "./sender.ts";
 import { signatureHeader } from "./signature.ts";
 
 export const USER_AGENT = "WundertreOS-Webhooks/1.0";
+/** The most attempts one record_webhook_attempts call takes. */
+export const MAX_RECORDS_PER_CALL = 256;
 
 export interface DispatchSettings {
   /** For the whole attempt (the contract's 15 s). */
@@ -214,8 +216,9 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
   /** Records what has finished, in one round trip; false when the database was not reached. */
   const flush = async (): Promise<boolean> => {
     if (finished.length === 0) return true;
-    const batch = finished;
-    finished = [];
+    // Bounded, so that records piled up behind a slow flush cannot make one huge statement.
+    const batch = finished.slice(0, MAX_RECORDS_PER_CALL);
+    finished = finished.slice(MAX_RECORDS_PER_CALL);
     try {
       const recorded = await store.record(batch, settings.failingAfterSeconds);
       summary.unrecorded += batch.length - recorded;
@@ -259,10 +262,11 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
   }
 
   const timeLeft = () => settings.timeBudgetMs - (deps.clock().getTime() - started);
-  // A claim per freed slot would spend a round trip on each delivery: wait for half of the slots
-  // (or for all of them to be free) before claiming again. Half measured a little faster than a
-  // quarter, with fewer claims (docs/performance.md).
+  // A claim per freed slot would spend a round trip on each delivery: on a wake, claim again
+  // only once half of the slots are free. Half measured a little faster than a quarter, with
+  // fewer claims (docs/performance.md).
   const claimWhenFree = Math.max(1, Math.min(settings.batchSize, settings.maxInFlight) >> 1);
+  let lastClaim = -Infinity;
   let storeDown = false;
   while (true) {
     const left = settings.maxDeliveriesPerRun - summary.claimed;
@@ -271,7 +275,12 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
     const free = settings.maxInFlight - inFlight.size;
     const asked = Math.min(free, settings.batchSize, left);
     let claimedNow = 0;
-    if (mayClaim && free > 0 && (free >= claimWhenFree || inFlight.size === 0)) {
+    // Half the slots, or nothing in flight, or a poll interval since the last claim: slots held
+    // by slow receivers must not keep due work waiting on the rest.
+    const worthClaiming = free >= claimWhenFree || inFlight.size === 0 ||
+      performance.now() - lastClaim >= settings.pollIntervalMs;
+    if (mayClaim && free > 0 && worthClaiming) {
+      lastClaim = performance.now();
       try {
         const claimed = await store.claim({
           maxDeliveries: asked,
@@ -303,7 +312,7 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
   }
   await Promise.all(inFlight);
   await flushing;
-  await flush();
+  while (finished.length > 0 && await flush());
   if (finished.length > 0) {
     summary.unrecorded += finished.length;
   }
