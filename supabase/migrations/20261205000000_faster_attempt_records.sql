@@ -10,11 +10,6 @@ returns integer
 language plpgsql
 security invoker
 set search_path = ''
--- A batch is at most a few hundred rows, each found by its key: without these, the planner
--- (which takes jsonb_to_recordset for a hundred rows) may hash-join against a scan of the whole
--- deliveries table instead.
-set enable_hashjoin = off
-set enable_mergejoin = off
 as $$
 declare
   attempt record;
