@@ -1,8 +1,8 @@
 -- Recording attempts for less: the successes of a batch (nearly all of it when receivers are
--- well) are recorded in three set-based statements instead of three per attempt, and ids are
--- looked up by arrays. Everything else is as in 20261203000000: the same locks in the same order,
--- and that migration's loop for the attempts the fast path did not record. The dispatcher sends
--- at most 256 attempts a call. Measured with
+-- well) are recorded in three set-based statements instead of three per attempt, ids are looked up
+-- by arrays, and subscriptions that only get successes are held by an advisory lock instead of
+-- their rows. Everything else is as in 20261203000000, whose loop handles the attempts the fast
+-- path did not record. The dispatcher sends at most 256 attempts a call. Measured with
 -- `deno task bench --deliveries` (docs/performance.md).
 
 create or replace function public.record_webhook_attempts(attempts jsonb, failing_after_seconds integer)
@@ -18,20 +18,41 @@ declare
   recorded integer := 0;
   recorded_fast uuid[];
   batch_ids uuid[];
+  unsuccessful_ids uuid[];
+  batch_subscription_ids uuid[];
+  locked_subscription_ids uuid[];
 begin
   -- Subscriptions first, in id order, then deliveries: the order disabling a subscription takes
-  -- them in (the subscription, then its pending deliveries), so the two never deadlock. Every
-  -- subscription of the batch is locked: a success updates its deliveries too. By an array of
-  -- ids, so each lookup is an index probe (a set from jsonb_array_elements is planned as a
-  -- hundred rows, which made this a scan of the whole deliveries table).
-  select coalesce(array_agg((a ->> 'delivery_id')::uuid), '{}')
-    into batch_ids
+  -- them in (the subscription, then, in its trigger, the subscription's advisory lock and its
+  -- pending deliveries), so the two never deadlock.
+  --   * The rows of the subscriptions this batch may update (an attempt that did not succeed, or
+  --     a failure streak to end) are locked, as before.
+  --   * Every subscription of the batch takes its advisory lock, which the disable trigger takes
+  --     too. Row-locking subscriptions that only get successes made every emit's foreign-key
+  --     check share their rows with a recorder (multixacts), which slowed deliveries under load.
+  -- By arrays of ids, so each lookup is an index probe (a set from jsonb_array_elements is
+  -- planned as a hundred rows, which made these scans of the whole deliveries table).
+  select coalesce(array_agg((a ->> 'delivery_id')::uuid), '{}'),
+         coalesce(array_agg((a ->> 'delivery_id')::uuid)
+                    filter (where a ->> 'outcome' <> 'succeeded'), '{}')
+    into batch_ids, unsuccessful_ids
     from jsonb_array_elements(attempts) as a;
-  perform from public.webhook_subscriptions as s
+  select coalesce(array_agg(s.id order by s.id), '{}') into batch_subscription_ids
+    from public.webhook_subscriptions as s
    where s.id = any (array(select d.subscription_id from public.webhook_deliveries as d
-                            where d.id = any (batch_ids)))
-   order by s.id
-     for no key update of s;
+                            where d.id = any (batch_ids)));
+  select coalesce(array_agg(locked.id order by locked.id), '{}') into locked_subscription_ids
+    from (select s.id from public.webhook_subscriptions as s
+           where s.id = any (batch_subscription_ids)
+             and (s.failing_since is not null
+                  or s.id = any (array(select d.subscription_id
+                                         from public.webhook_deliveries as d
+                                        where d.id = any (unsuccessful_ids))))
+           order by s.id
+             for no key update of s) as locked;
+  perform pg_advisory_xact_lock(hashtextextended('webhook_subscription:' || id::text, 0))
+     from unnest(batch_subscription_ids) as id
+    order by id;
 
   -- Successes of deliveries still pending under this lease, the common case, in three
   -- statements for the whole batch; everything else goes through the loop below.
@@ -71,7 +92,10 @@ begin
   ), healed as (
     update public.webhook_subscriptions as s
        set failing_since = null
-     where s.id in (select done.subscription_id from done) and s.failing_since is not null
+     -- Only rows locked above: one whose streak began meanwhile keeps it until its next success.
+     where s.id in (select done.subscription_id from done)
+       and s.id = any (locked_subscription_ids)
+       and s.failing_since is not null
   )
   select coalesce(array_agg(kept.delivery_id), '{}') into recorded_fast from kept;
   recorded := cardinality(recorded_fast);
@@ -150,6 +174,22 @@ begin
     end if;
   end loop;
   return recorded;
+end
+$$;
+
+-- Disabling takes the subscription's advisory lock before cancelling its deliveries, so that it
+-- waits for, or is waited for by, a record of the subscription's successes (see above).
+create or replace function private.cancel_pending_deliveries()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform pg_advisory_xact_lock(hashtextextended('webhook_subscription:' || new.id::text, 0));
+  update public.webhook_deliveries as d
+     set status = 'cancelled', finished_at = now()
+   where d.subscription_id = new.id and d.status = 'pending';
+  return null;
 end
 $$;
 
