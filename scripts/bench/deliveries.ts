@@ -196,6 +196,12 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
     );
     const tenantIds = tenants.map((row) => row.id);
 
+    const pending = async () => {
+      const { rows: [{ count }] } = await db.query<{ count: string }>(
+        "select count(*) from public.webhook_deliveries where status = 'pending'",
+      );
+      return Number(count);
+    };
     const clearQueue = () =>
       db.query(
         "truncate public.webhook_delivery_attempts, public.webhook_deliveries, public.webhook_events",
@@ -218,16 +224,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
           [tenantIds, Math.ceil(total / tenantIds.length)],
         );
       }
-      const { rows: [{ count }] } = await db.query<{ count: string }>(
-        "select count(*) from public.webhook_deliveries where status = 'pending'",
-      );
-      return Number(count);
-    };
-    const pending = async () => {
-      const { rows: [{ count }] } = await db.query<{ count: string }>(
-        "select count(*) from public.webhook_deliveries where status = 'pending'",
-      );
-      return Number(count);
+      return await pending();
     };
 
     const startDispatcher = async () => {

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { ATTEMPT_ERROR_KINDS } from "../_shared/attempt-error-kinds.ts";
 import { EVENT_TYPES } from "../_shared/event-types.ts";
-import { isUuid } from "../_shared/uuid.ts";
 import { webhookPayload } from "../_shared/webhook-payload.ts";
 import {
   DELIVERY_STATUSES,
@@ -9,7 +8,13 @@ import {
   type DeliveryRecord,
 } from "./delivery-history-store.ts";
 import { pageQueryFields, pageSchema } from "./pagination.ts";
-import { formatTimestamp } from "./subscription-schema.ts";
+import {
+  formatOptionalTimestamp,
+  formatTimestamp,
+  subscriptionIdParams,
+  timestamp,
+  uuidPathParam,
+} from "./subscription-schema.ts";
 
 /** The API's own event, sent only to the subscription it was asked for. */
 export const TEST_EVENT_TYPE = "webhook.test";
@@ -22,12 +27,8 @@ export const TEST_EVENT_DATA = {
 /** How far back a recover may reach: delivery records are kept 30 days. */
 export const RECOVER_MAX_DAYS = 30;
 
-const uuidParam = z.string().refine(isUuid).meta({ format: "uuid" }).transform((id) =>
-  id.toLowerCase()
-);
-
 /** `{id}` and `{delivery_id}`; either malformed is the same 404 as an unknown one. */
-export const deliveryParams = z.object({ id: uuidParam, delivery_id: uuidParam });
+export const deliveryParams = subscriptionIdParams.extend({ delivery_id: uuidPathParam });
 
 export const deliveryListQuerySchema = z.strictObject({
   ...pageQueryFields,
@@ -61,7 +62,6 @@ export const recoverBodySchema = z.strictObject({
 });
 
 // Responses. Strict objects, so the OpenAPI document says exactly what a response may contain.
-const timestamp = z.iso.datetime({ offset: false, precision: 0 });
 const deliveryFields = {
   id: z.uuid(),
   // Event ids may come from the CRM (emit_webhook_event's p_event_id): any UUID.
@@ -114,8 +114,6 @@ export const recoverResultSchema = z.strictObject({
   recovered: z.int().min(0).meta({ description: "How many failed deliveries are due again." }),
 });
 
-const optionalTimestamp = (value: string | null) => value === null ? null : formatTimestamp(value);
-
 export function deliveryResource(record: DeliveryRecord): z.input<typeof deliverySchema> {
   return {
     id: record.id,
@@ -124,9 +122,9 @@ export function deliveryResource(record: DeliveryRecord): z.input<typeof deliver
     status: record.status,
     attempt_count: record.attemptCount,
     last_response_status: record.lastResponseStatus,
-    next_attempt_at: optionalTimestamp(record.nextAttemptAt),
+    next_attempt_at: formatOptionalTimestamp(record.nextAttemptAt),
     created_at: formatTimestamp(record.createdAt),
-    finished_at: optionalTimestamp(record.finishedAt),
+    finished_at: formatOptionalTimestamp(record.finishedAt),
   };
 }
 

@@ -105,10 +105,13 @@ export const listQuerySchema = z.strictObject({
     .meta({ description: "Only subscriptions that include this event type." }),
 });
 
+/** A uuid in a path, lower-cased; anything else fails (and is answered as a 404). */
+export const uuidPathParam = z.string().refine(isUuid).meta({ format: "uuid" }).transform((id) =>
+  id.toLowerCase()
+);
+
 /** The `{id}` of a subscription's path; anything else is the same 404 as an unknown id. */
-export const subscriptionIdParams = z.object({
-  id: z.string().refine(isUuid).meta({ format: "uuid" }).transform((id) => id.toLowerCase()),
-});
+export const subscriptionIdParams = z.object({ id: uuidPathParam });
 
 /** Idempotency-Key on create: a retry with the same key and body cannot make a second one. */
 export const idempotencyHeaders = z.object({
@@ -125,7 +128,8 @@ export const idempotencyHeaders = z.object({
 });
 
 // Responses. Strict objects, so the OpenAPI document says exactly what a response may contain.
-const timestamp = z.iso.datetime({ offset: false, precision: 0 });
+/** A response's time: RFC 3339 in UTC, to the second. */
+export const timestamp = z.iso.datetime({ offset: false, precision: 0 });
 /** The contract's create response, field for field. */
 const contractFields = {
   id: z.uuid(),
@@ -164,6 +168,9 @@ export function formatTimestamp(timestamp: string | Date): string {
   return new Date(timestamp).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+export const formatOptionalTimestamp = (timestamp: string | null) =>
+  timestamp === null ? null : formatTimestamp(timestamp);
+
 /** The public shape of a subscription; the secret is added only where the contract returns it. */
 export function subscriptionResource(
   record: SubscriptionRecord,
@@ -176,7 +183,7 @@ export function subscriptionResource(
     description: record.description,
     created_at: formatTimestamp(record.createdAt),
     disabled_reason: record.disabledReason,
-    disabled_at: record.disabledAt === null ? null : formatTimestamp(record.disabledAt),
+    disabled_at: formatOptionalTimestamp(record.disabledAt),
   };
 }
 

@@ -3,6 +3,7 @@ import { generateSigningSecret } from "../../_shared/random.ts";
 import { AUTHENTICATED_ERRORS, defineRoute } from "../route.ts";
 import {
   envelope,
+  formatOptionalTimestamp,
   formatTimestamp,
   rotatedSubscriptionSchema,
   subscriptionIdParams,
@@ -39,9 +40,7 @@ export const rotateSecret = defineRoute({
       data: {
         ...subscriptionWithSecret(rotated.record, secret),
         disabled_reason: rotated.record.disabledReason,
-        disabled_at: rotated.record.disabledAt === null
-          ? null
-          : formatTimestamp(rotated.record.disabledAt),
+        disabled_at: formatOptionalTimestamp(rotated.record.disabledAt),
         previous_secret_expires_at: formatTimestamp(rotated.previousSecretExpiresAt),
       },
     },
