@@ -43,6 +43,7 @@ const { values } = parseArgs({
     subscriptions: { type: "string", default: "100" },
     burst: { type: "string", default: "50000" },
     "latency-seconds": { type: "string", default: "20" },
+    "latency-only": { type: "string" },
   },
 });
 
@@ -54,6 +55,7 @@ if (values.deliveries) {
     subscriptions: Number(values.subscriptions),
     burst: Number(values.burst),
     latencySeconds: Number(values["latency-seconds"]),
+    latencyOnlyRate: values["latency-only"] === undefined ? null : Number(values["latency-only"]),
     json: values.json,
   });
   Deno.exit(0);

@@ -31,6 +31,8 @@ export interface DeliveryBenchOptions {
   json: boolean;
   burst: number;
   latencySeconds: number;
+  /** Measure only the latency, at this rate (events/s), skipping everything else. */
+  latencyOnlyRate: number | null;
 }
 
 const RECEIVER_ENTRY = join(PROJECT_ROOT, "scripts/bench/receiver.ts");
@@ -42,11 +44,15 @@ const FANOUT_SUBSCRIPTIONS = 1000;
 const IN_FLIGHT = 64;
 const SECRET = "8f3c2a1d9e7b4f6a5c2d1e0f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b";
 
-// The minimal loop's two statements, installed on the benchmark's own throw-away stack only.
+// The minimal loop's two statements, installed on the benchmark's own throw-away stack only. In
+// PL/pgSQL, like the dispatcher's claim, so both keep their plans from call to call.
 const MINIMAL_LOOP_SQL = `
 create or replace function public.bench_minimal_claim(max_deliveries integer)
 returns table (delivery_id uuid, event_id uuid, target_url text, body jsonb)
-language sql volatile set search_path = '' as $$
+language plpgsql volatile set search_path = '' as $$
+#variable_conflict use_column
+begin
+  return query
   with claimed as (
     update public.webhook_deliveries as d
        set lease_id = gen_random_uuid(),
@@ -64,13 +70,16 @@ language sql volatile set search_path = '' as $$
                             'workspace_id', e.workspace_id, 'data', e.data)
     from claimed as c
     join public.webhook_subscriptions as s on s.id = c.subscription_id
-    join public.webhook_events as e on e.id = c.event_id
+    join public.webhook_events as e on e.id = c.event_id;
+end
 $$;
 create or replace function public.bench_minimal_done(ids uuid[])
-returns void language sql set search_path = '' as $$
+returns void language plpgsql set search_path = '' as $$
+begin
   update public.webhook_deliveries
      set status = 'succeeded', finished_at = now(), lease_id = null, last_response_status = 204
-   where id = any (ids)
+   where id = any (ids);
+end
 $$;
 grant execute on function public.bench_minimal_claim(integer), public.bench_minimal_done(uuid[])
   to service_role;
@@ -365,6 +374,75 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
       };
     };
 
+    // Latency: the local stack's own path (emit -> NOTIFY -> scheduler -> dispatcher), one event
+    // per tenant in turn, each in its own transaction. Split at the attempt's start (recorded by
+    // the dispatcher): waiting to be claimed, then signing and sending.
+    const measureLatency = async (rate: number) => {
+      await clearQueue();
+      await resetReceiver();
+      stack.scheduler.resume();
+      progress(`latency: ${rate} events/s for ${options.latencySeconds} s…`);
+      const committedAt = new Map<string, number>();
+      const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 8 });
+      const total = rate * options.latencySeconds;
+      const startedAt = performance.now();
+      const inFlight = new Set<Promise<void>>();
+      for (let n = 0; n < total; n++) {
+        const due = startedAt + (n * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 1) await sleep(wait);
+        const emitted = pool.query<{ id: string }>(
+          `select public.emit_webhook_event($1, 'contact.created', jsonb_build_object('n', $2::int)) as id`,
+          [tenantIds[n % tenantIds.length], n],
+        ).then(({ rows: [row] }) => {
+          committedAt.set(row.id, Date.now());
+        });
+        const tracked = emitted.finally(() => inFlight.delete(tracked));
+        inFlight.add(tracked);
+        if (inFlight.size >= 64) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+      const emitSeconds = (performance.now() - startedAt) / 1000;
+      const deadline = Date.now() + 60_000;
+      while ((await receiverStats()).unique < total && Date.now() < deadline) await sleep(100);
+      const arrivals = await (await fetch(`${origin}/arrivals`)).json() as Record<string, number>;
+      const { rows: starts } = await db.query<{ event_id: string; started: string }>(
+        `select d.event_id, extract(epoch from min(a.started_at)) * 1000 as started
+           from public.webhook_deliveries as d
+           join public.webhook_delivery_attempts as a on a.delivery_id = d.id
+          group by d.event_id`,
+      );
+      const attemptStarted = new Map(starts.map((row) => [row.event_id, Number(row.started)]));
+      const latencies: number[] = [];
+      const waits: number[] = [];
+      const sends: number[] = [];
+      for (const [id, at] of committedAt) {
+        const arrived = arrivals[id] ?? Infinity;
+        latencies.push(arrived - at);
+        const started = attemptStarted.get(id);
+        if (started === undefined) continue;
+        waits.push(started - at);
+        sends.push(arrived - started);
+      }
+      await pool.end();
+      return {
+        rate,
+        events: total,
+        emitSeconds: round2(emitSeconds),
+        delivered: latencies.filter(Number.isFinite).length,
+        p50Ms: percentile(latencies, 0.5),
+        p99Ms: percentile(latencies, 0.99),
+        maxMs: percentile(latencies, 1),
+        untilClaimedP50Ms: Math.round(percentile(waits, 0.5)),
+        untilClaimedP99Ms: Math.round(percentile(waits, 0.99)),
+        sendingP50Ms: Math.round(percentile(sends, 0.5)),
+        sendingP99Ms: Math.round(percentile(sends, 0.99)),
+      };
+    };
+    type Latency = Awaited<ReturnType<typeof measureLatency>>;
+    const latencyLine = (latency: Latency) =>
+      `latency at ${latency.rate} events/s, ${latency.events} events: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms (${latency.delivered} delivered); commit to attempt start p50 ${latency.untilClaimedP50Ms} ms, p99 ${latency.untilClaimedP99Ms} ms; attempt start to arrival p50 ${latency.sendingP50Ms} ms, p99 ${latency.sendingP99Ms} ms`;
+
     // The stack's own scheduler stays off while the variants run; the latency part uses it.
     await stack.scheduler.pause();
     const variants = [
@@ -379,6 +457,11 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
     const results: Record<string, VariantResult[]> = Object.fromEntries(
       variants.map((variant) => [variant, []]),
     );
+    if (options.latencyOnlyRate !== null) {
+      const latency = await measureLatency(options.latencyOnlyRate);
+      console.log(options.json ? JSON.stringify({ latency }) : latencyLine(latency));
+      return;
+    }
     progress("warming up…");
     for (const variant of variants) {
       const saved = options.perRound;
@@ -431,48 +514,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
       }];
     }));
 
-    // Latency: the local stack's own path (emit -> NOTIFY -> scheduler -> dispatcher), at half the
-    // rate one dispatcher reached, one event per tenant in turn, each in its own transaction.
-    await clearQueue();
-    await resetReceiver();
-    stack.scheduler.resume();
-    const rate = Math.max(1, Math.round(summary.dispatcher.perSecond / 2));
-    progress(`latency: ${rate} events/s for ${options.latencySeconds} s…`);
-    const committedAt = new Map<string, number>();
-    const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 8 });
-    const total = rate * options.latencySeconds;
-    const startedAt = performance.now();
-    const inFlight = new Set<Promise<void>>();
-    for (let n = 0; n < total; n++) {
-      const due = startedAt + (n * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
-      const emitted = pool.query<{ id: string }>(
-        `select public.emit_webhook_event($1, 'contact.created', jsonb_build_object('n', $2::int)) as id`,
-        [tenantIds[n % tenantIds.length], n],
-      ).then(({ rows: [row] }) => {
-        committedAt.set(row.id, Date.now());
-      });
-      const tracked = emitted.finally(() => inFlight.delete(tracked));
-      inFlight.add(tracked);
-      if (inFlight.size >= 64) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
-    const emitSeconds = (performance.now() - startedAt) / 1000;
-    const deadline = Date.now() + 60_000;
-    while ((await receiverStats()).unique < total && Date.now() < deadline) await sleep(100);
-    const arrivals = await (await fetch(`${origin}/arrivals`)).json() as Record<string, number>;
-    const latencies = [...committedAt].map(([id, at]) => (arrivals[id] ?? Infinity) - at);
-    const latency = {
-      rate,
-      events: total,
-      emitSeconds: round2(emitSeconds),
-      delivered: latencies.filter(Number.isFinite).length,
-      p50Ms: percentile(latencies, 0.5),
-      p99Ms: percentile(latencies, 0.99),
-      maxMs: percentile(latencies, 1),
-    };
-    await pool.end();
+    const latency = await measureLatency(Math.max(1, Math.round(summary.dispatcher.perSecond / 2)));
 
     // The burst: 50,000 events at once, drained by the stack's scheduled dispatcher, while the
     // API answers creates; their p99 then, against idle.
@@ -592,7 +634,7 @@ ${
       ).join("\n")
     }
 
-latency at ${latency.rate} events/s (half the dispatcher's rate), ${latency.events} events: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms (${latency.delivered} delivered)
+${latencyLine(latency)} (half the dispatcher's rate)
 burst: ${burst.events} events emitted in ${burst.emitSeconds} s, drained in ${burst.drainSeconds} s (${burst.perSecond}/s), ${burst.succeeded} succeeded, ${burst.received} received, ${burst.repeatedWebhookIds} repeated; create p99 ${burst.createP99IdleMs} ms idle, ${burst.createP99DuringMs} ms during (${burst.createsDuring} creates)
 
 goals
