@@ -136,6 +136,8 @@ interface VariantResult {
   dispatcherCpuMs: number | null;
   /** webhook-ids the receiver got more than once. */
   repeats: number;
+  /** The dispatchers' warning and error lines during the round. */
+  warnings: string[];
 }
 
 export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<void> {
@@ -166,6 +168,9 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
   const origin = `http://127.0.0.1:${receiverPort}`;
   const db = new pg.Client({ connectionString: stack.databaseUrl });
   const dispatchers: { origin: string; process: ManagedProcess }[] = [];
+  // The dispatchers' warnings and errors (a failed claim or record), shown with the round they
+  // happened in: a slow round with none is the machine, one with some is ours.
+  const dispatcherWarnings: string[] = [];
   try {
     await db.connect();
     await db.query(MINIMAL_LOOP_SQL);
@@ -250,7 +255,9 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
           DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
           NO_COLOR: "1",
         },
-        onLine: () => {},
+        onLine: (line) => {
+          if (/"level":"(warn|error)"/.test(line)) dispatcherWarnings.push(line);
+        },
       });
       const dispatcherOrigin = `http://127.0.0.1:${port}`;
       while (true) {
@@ -329,9 +336,11 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
           postgresCpuMs: null,
           dispatcherCpuMs: null,
           repeats: (await receiverStats()).repeats,
+          warnings: [],
         };
       }
       const queued = await fillQueue(fanOut, options.perRound);
+      const warningsBefore = dispatcherWarnings.length;
       const restBefore = restRequests;
       const cpuBefore = postgresCpuMs();
       const dispatcherCpu = () => dispatchers.reduce((sum, d) => sum + cpuMs(d.process.pid), 0);
@@ -371,6 +380,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
           ? null
           : (dispatcherCpu() - dispatcherCpuBefore) / queued,
         repeats: stats.repeats,
+        warnings: dispatcherWarnings.slice(warningsBefore),
       };
     };
 
@@ -481,7 +491,10 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
             (result.dispatcherCpuMs === null
               ? ""
               : `, ${result.dispatcherCpuMs.toFixed(3)} ms dispatcher CPU`) +
-            (result.repeats ? `, ${result.repeats} repeated webhook-ids` : ""),
+            (result.repeats ? `, ${result.repeats} repeated webhook-ids` : "") +
+            (result.warnings.length
+              ? `, ${result.warnings.length} dispatcher warnings, first: ${result.warnings[0]}`
+              : ""),
         );
       }
     }
@@ -510,6 +523,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
         postgresCpuMsPerDelivery: of((r) => r.postgresCpuMs),
         dispatcherCpuMsPerDelivery: of((r) => r.dispatcherCpuMs),
         repeatedWebhookIds: list.reduce((sum, r) => sum + r.repeats, 0),
+        dispatcherWarnings: list.flatMap((r) => r.warnings),
         rounds: list.map((r) => Math.round(r.perSecond)),
       }];
     }));
