@@ -1,5 +1,6 @@
 /**
  * deno task bench --deliveries [--rounds 3] [--per-round 20000] [--subscriptions 100] [--json]
+ * deno task bench --deliveries --latency-only RATE   only the latency part, at RATE events/s
  *
  * The delivery path, on its own stack, with one receiver for all (a bare Deno.serve answering
  * 204, in its own process). Each round runs every variant on the same number of deliveries, in
