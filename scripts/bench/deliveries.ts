@@ -45,15 +45,11 @@ const FANOUT_SUBSCRIPTIONS = 1000;
 const IN_FLIGHT = 64;
 const SECRET = "8f3c2a1d9e7b4f6a5c2d1e0f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b";
 
-// The minimal loop's two statements, installed on the benchmark's own throw-away stack only. In
-// PL/pgSQL, like the dispatcher's claim, so both keep their plans from call to call.
+// The minimal loop's two statements, installed on the benchmark's own throw-away stack only.
 const MINIMAL_LOOP_SQL = `
 create or replace function public.bench_minimal_claim(max_deliveries integer)
 returns table (delivery_id uuid, event_id uuid, target_url text, body jsonb)
-language plpgsql volatile set search_path = '' as $$
-#variable_conflict use_column
-begin
-  return query
+language sql volatile set search_path = '' as $$
   with claimed as (
     update public.webhook_deliveries as d
        set lease_id = gen_random_uuid(),
@@ -71,16 +67,13 @@ begin
                             'workspace_id', e.workspace_id, 'data', e.data)
     from claimed as c
     join public.webhook_subscriptions as s on s.id = c.subscription_id
-    join public.webhook_events as e on e.id = c.event_id;
-end
+    join public.webhook_events as e on e.id = c.event_id
 $$;
 create or replace function public.bench_minimal_done(ids uuid[])
-returns void language plpgsql set search_path = '' as $$
-begin
+returns void language sql set search_path = '' as $$
   update public.webhook_deliveries
      set status = 'succeeded', finished_at = now(), lease_id = null, last_response_status = 204
-   where id = any (ids);
-end
+   where id = any (ids)
 $$;
 grant execute on function public.bench_minimal_claim(integer), public.bench_minimal_done(uuid[])
   to service_role;
