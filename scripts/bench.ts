@@ -44,6 +44,7 @@ const { values } = parseArgs({
     burst: { type: "string", default: "50000" },
     "latency-seconds": { type: "string", default: "20" },
     "latency-only": { type: "string" },
+    statements: { type: "boolean", default: false },
   },
 });
 
@@ -57,6 +58,7 @@ if (values.deliveries) {
     latencySeconds: Number(values["latency-seconds"]),
     latencyOnlyRate: values["latency-only"] === undefined ? null : Number(values["latency-only"]),
     json: values.json,
+    statements: values.statements,
   });
   Deno.exit(0);
 }

@@ -1,6 +1,7 @@
 /**
  * deno task bench --deliveries [--rounds 3] [--per-round 20000] [--subscriptions 100] [--json]
  * deno task bench --deliveries --latency-only RATE   only the latency part, at RATE events/s
+ * deno task bench --deliveries --statements   also where Postgres spends its time, per variant
  *
  * The delivery path, on its own stack, with one receiver for all (a bare Deno.serve answering
  * 204, in its own process). Each round runs every variant on the same number of deliveries, in
@@ -34,7 +35,26 @@ export interface DeliveryBenchOptions {
   latencySeconds: number;
   /** Measure only the latency, at this rate (events/s), skipping everything else. */
   latencyOnlyRate: number | null;
+  /** Record each variant's statements with pg_stat_statements (nested ones too) and report them. */
+  statements: boolean;
 }
+
+/** One statement's share of a variant's deliveries, from pg_stat_statements. */
+export interface StatementCost {
+  /** False for a statement run inside a function, whose time its caller's includes. */
+  toplevel: boolean;
+  callsPerDelivery: number;
+  /** Execution and planning, microseconds per delivery. */
+  execUs: number;
+  planUs: number;
+  query: string;
+}
+
+const STATEMENT_SETTINGS = [
+  "shared_preload_libraries=pg_stat_statements",
+  "pg_stat_statements.track=all",
+  "pg_stat_statements.track_planning=on",
+];
 
 const RECEIVER_ENTRY = join(PROJECT_ROOT, "scripts/bench/receiver.ts");
 const SENDER_ENTRY = join(PROJECT_ROOT, "scripts/bench/sender.ts");
@@ -132,6 +152,8 @@ interface VariantResult {
   repeats: number;
   /** The dispatchers' warning and error lines during the round. */
   warnings: string[];
+  /** With --statements: the costliest statements, most first. */
+  statements?: StatementCost[];
 }
 
 export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<void> {
@@ -142,6 +164,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
     ports: {},
     fresh: true,
     ephemeral: true,
+    postgresSettings: options.statements ? STATEMENT_SETTINGS : [],
     targetPolicy: "permissive",
     functionEnv: {
       MAX_SUBSCRIPTIONS_PER_WORKSPACE: "999999999",
@@ -168,6 +191,29 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
   try {
     await db.connect();
     await db.query(MINIMAL_LOOP_SQL);
+    if (options.statements) await db.query("create extension if not exists pg_stat_statements");
+    /** The top statements since the last reset, per delivery; the benchmark's own are left out. */
+    const statementCosts = async (deliveries: number): Promise<StatementCost[]> => {
+      const { rows } = await db.query<
+        { toplevel: boolean; calls: string; exec: number; plan: number; query: string }
+      >(
+        `select toplevel, calls, total_exec_time as exec, total_plan_time as plan,
+                left(regexp_replace(query, '\\s+', ' ', 'g'), 110) as query
+           from pg_stat_statements
+          where dbid = (select oid from pg_database where datname = current_database())
+            and query not like '%pg_stat_statements%'
+            and query not like 'select count(*) from public.webhook_deliveries where status%'
+          order by total_exec_time + total_plan_time desc
+          limit 12`,
+      );
+      return rows.map((row) => ({
+        toplevel: row.toplevel,
+        callsPerDelivery: Math.round(Number(row.calls) / deliveries * 1000) / 1000,
+        execUs: Math.round(row.exec * 1000 / deliveries * 10) / 10,
+        planUs: Math.round(row.plan * 1000 / deliveries * 10) / 10,
+        query: row.query,
+      }));
+    };
     while (true) {
       try {
         await (await fetch(`${origin}/stats`)).body?.cancel();
@@ -334,6 +380,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
         };
       }
       const queued = await fillQueue(fanOut, options.perRound);
+      if (options.statements) await db.query("select pg_stat_statements_reset()");
       const warningsBefore = dispatcherWarnings.length;
       const restBefore = restRequests;
       const cpuBefore = postgresCpuMs();
@@ -355,6 +402,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
       const seconds = (performance.now() - started) / 1000;
       // The benchmark's own polling runs on Postgres too; its share is small and left in.
       const cpu = postgresCpuMs() - cpuBefore;
+      const statements = options.statements ? await statementCosts(queued) : undefined;
       const stats = await receiverStats();
       const { rows: [{ succeeded }] } = await db.query<{ succeeded: string }>(
         "select count(*) as succeeded from public.webhook_deliveries where status = 'succeeded'",
@@ -375,6 +423,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
           : (dispatcherCpu() - dispatcherCpuBefore) / queued,
         repeats: stats.repeats,
         warnings: dispatcherWarnings.slice(warningsBefore),
+        statements,
       };
     };
 
@@ -490,6 +539,15 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
               ? `, ${result.warnings.length} dispatcher warnings, first: ${result.warnings[0]}`
               : ""),
         );
+        for (const statement of result.statements ?? []) {
+          progress(
+            `    ${statement.toplevel ? "top" : "   "} ${
+              statement.callsPerDelivery.toFixed(3).padStart(7)
+            } calls ${statement.execUs.toFixed(1).padStart(6)} µs exec ${
+              statement.planUs.toFixed(1).padStart(5)
+            } µs plan  ${statement.query}`,
+          );
+        }
       }
     }
 
@@ -519,6 +577,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
         repeatedWebhookIds: list.reduce((sum, r) => sum + r.repeats, 0),
         dispatcherWarnings: list.flatMap((r) => r.warnings),
         rounds: list.map((r) => Math.round(r.perSecond)),
+        ...(options.statements ? { statements: list.map((r) => r.statements) } : {}),
       }];
     }));
 

@@ -13,6 +13,8 @@ export interface PostgresOptions {
   port: number;
   /** Throw-away clusters skip durability for speed; never for `deno task start`. */
   ephemeral: boolean;
+  /** More server settings (`name=value`), such as the benchmark's statement statistics. */
+  settings?: string[];
   onLine: (line: string) => void;
 }
 
@@ -171,6 +173,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     "listen_addresses=127.0.0.1",
     "unix_socket_directories=",
     ...(options.ephemeral ? ["fsync=off", "synchronous_commit=off", "full_page_writes=off"] : []),
+    ...(options.settings ?? []),
   ];
   const [command, args] = asPostgresUser(postgres, [
     "-D",

@@ -31,6 +31,8 @@ export interface StackOptions {
   ports: Partial<StackPorts>;
   fresh: boolean;
   ephemeral: boolean;
+  /** More PostgreSQL server settings (`name=value`). */
+  postgresSettings?: string[];
   /** The function's target URL policy: strict as deployed, or permissive for local work. */
   targetPolicy: "strict" | "permissive";
   /** A DNS server (host:port) for the function's target checks; the system's when unset. */
@@ -122,6 +124,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       dataDir,
       port: ports.postgres,
       ephemeral: options.ephemeral,
+      settings: options.postgresSettings,
       onLine: logs.postgres.write,
     };
     const postgres: RunningPostgres = await startPostgres(postgresOptions);
