@@ -399,6 +399,12 @@ Deno.test("unit: a batch the database refuses is dropped, not retried forever, a
 Deno.test("unit: a run stops claiming when less than one attempt's time is left of its budget", async () => {
   let now = 0;
   const store = new FakeDeliveryStore(Array.from({ length: 100 }, (_, n) => delivery(n)));
+  const claimedAt: number[] = [];
+  const claim = store.claim.bind(store);
+  store.claim = (options) => {
+    claimedAt.push(now);
+    return claim(options);
+  };
   const summary = await runDispatcher({
     store,
     send: () => {
@@ -410,10 +416,78 @@ Deno.test("unit: a run stops claiming when less than one attempt's time is left 
     random: () => 0.5,
     log: () => {},
   });
-  // Claims stop once less than 15 s + 1 s is left of the 25 s: the claims at 0 s and 5 s happen,
-  // the one at 10 s does not.
-  assert.equal(summary.claimed, 2);
-  assert.equal(store.claims.length, 2);
+  // Claims stop once less than 15 s + 1 s is left of the 25 s: those at 0 s (one for the slot,
+  // one to wait for it) and 5 s happen, none at 10 s or later, though more is due.
+  assert.deepEqual(claimedAt, [0, 0, 5_000]);
+  assert.equal(summary.claimed, 3);
+  assert.equal(summary.succeeded, 3, "what waited for the slot was sent too");
+  assert.equal(store.queue.length, 97);
+});
+
+Deno.test("unit: the next batch is claimed while the slots are busy, and waits for a free one", async () => {
+  const store = new FakeDeliveryStore(Array.from({ length: 12 }, (_, i) => delivery(i + 1)));
+  let release: () => void = () => {};
+  const hang = new Promise<void>((resolve) => release = resolve);
+  let sending = 0;
+  let mostAtOnce = 0;
+  const run = runDispatcher({
+    store,
+    send: async () => {
+      mostAtOnce = Math.max(mostAtOnce, ++sending);
+      await hang;
+      sending--;
+      return answer(204);
+    },
+    settings,
+    clock: () => new Date(),
+    random: () => 0.5,
+    log: () => {},
+  });
+  const deadline = Date.now() + 2_000;
+  while (store.claims.length < 2 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  // Four in the slots, four claimed beside them; no more until a slot frees up.
+  assert.deepEqual(store.claims.map((claim) => claim.maxDeliveries), [4, 4]);
+  assert.equal(store.queue.length, 4);
+  release();
+  const summary = await run;
+  assert.equal(summary.succeeded, 12);
+  assert.equal(mostAtOnce, 4, "never more than the four slots in flight");
+});
+
+Deno.test("unit: near the end of the budget, what waits for a slot is sent anyway", async () => {
+  // One slot, held by a receiver that hangs; the delivery claimed to wait for it must still go
+  // out before the run's budget ends, not after the hang.
+  let now = 0;
+  const store = new FakeDeliveryStore([delivery(1), delivery(2)]);
+  let release: () => void = () => {};
+  const hang = new Promise<void>((resolve) => release = resolve);
+  const sentAt: Record<string, number> = {};
+  const run = runDispatcher({
+    store,
+    send: async (request) => {
+      const path = new URL(request.url).pathname;
+      sentAt[path] = now;
+      if (path === "/1") await hang;
+      return answer(204);
+    },
+    settings: { ...settings, maxInFlight: 1, batchSize: 1 },
+    clock: () => new Date(now),
+    random: () => 0.5,
+    log: () => {},
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(sentAt["/2"], undefined, "waits while the budget allows");
+  now = 11_000; // 14 s left: less than an attempt's 15 s
+  const deadline = Date.now() + 2_000;
+  while (sentAt["/2"] === undefined && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.equal(sentAt["/2"], 11_000);
+  release();
+  const summary = await run;
+  assert.equal(summary.succeeded, 2);
 });
 
 Deno.test("unit: the dispatcher's settings default to the contract's and refuse a lease shorter than an attempt", () => {

@@ -1,7 +1,9 @@
 /**
  * One dispatcher run: claim due deliveries, send them with a bounded number in flight, record
  * each attempt and schedule the next, until nothing is due or the time budget is nearly spent.
- * Claims keep coming while slow receivers hold their slots, so one receiver never stalls the rest.
+ * The next batch is claimed while the slots are still busy and waits for them, so the slots do
+ * not idle through a claim's round trip. Claims keep coming while slow receivers hold their
+ * slots, so one receiver never stalls the rest.
  */
 import { StoreUnavailableError } from "../_shared/errors.ts";
 import type { Log } from "../_shared/log.ts";
@@ -262,24 +264,36 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
   }
 
   const timeLeft = () => settings.timeBudgetMs - (deps.clock().getTime() - started);
-  // A claim per freed slot would spend a round trip on each delivery: on a wake, claim again
-  // only once half of the slots are free. Half measured a little faster than a quarter, with
-  // fewer claims (docs/performance.md).
-  const claimWhenFree = Math.max(1, Math.min(settings.batchSize, settings.maxInFlight) >> 1);
+  // Claimed deliveries waiting for a slot: at most one batch beyond the slots, claimed while
+  // they are busy. They start as slots free up; near the end of the budget they start anyway
+  // (at most one batch more in flight), so that none waits behind slow receivers past it.
+  const waiting: ClaimedDelivery[] = [];
+  const startWaiting = () => {
+    const late = timeLeft() < settings.attemptTimeoutMs;
+    while (waiting.length > 0 && (inFlight.size < settings.maxInFlight || late)) {
+      start(waiting.shift()!);
+    }
+  };
+  const capacity = settings.maxInFlight + settings.batchSize;
+  // Claim when a whole batch fits beside what is in flight or waiting: whole batches cost the
+  // fewest claims per delivery, and one waiting batch keeps the slots busy through the next
+  // claim's round trip (docs/performance.md).
+  const claimWhenRoom = Math.max(1, settings.batchSize);
   let lastClaim = -Infinity;
   let storeDown = false;
   while (true) {
+    startWaiting();
     const left = settings.maxDeliveriesPerRun - summary.claimed;
     summary.capped = left <= 0;
     const mayClaim = !storeDown && left > 0 && timeLeft() > settings.attemptTimeoutMs + 1000;
-    const free = settings.maxInFlight - inFlight.size;
-    const asked = Math.min(free, settings.batchSize, left);
+    const room = capacity - inFlight.size - waiting.length;
+    const asked = Math.min(room, settings.batchSize, left);
     let claimedNow = 0;
-    // Half the slots, or nothing in flight, or a poll interval since the last claim: slots held
-    // by slow receivers must not keep due work waiting on the rest.
-    const worthClaiming = free >= claimWhenFree || inFlight.size === 0 ||
+    // Room for a batch, or nothing in flight, or a poll interval since the last claim: slots
+    // held by slow receivers must not keep due work waiting on the rest.
+    const worthClaiming = room >= claimWhenRoom || inFlight.size === 0 ||
       performance.now() - lastClaim >= settings.pollIntervalMs;
-    if (mayClaim && free > 0 && worthClaiming) {
+    if (mayClaim && asked > 0 && worthClaiming) {
       lastClaim = performance.now();
       try {
         const claimed = await store.claim({
@@ -289,16 +303,17 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
         });
         claimedNow = claimed.length;
         summary.claimed += claimed.length;
-        for (const delivery of claimed) start(delivery);
+        waiting.push(...claimed);
+        startWaiting();
       } catch (error) {
         storeDown = true;
         log({ level: "warn", msg: "claim failed", error: (error as Error).message });
       }
     }
     flushBeside();
-    if (inFlight.size === 0 && claimedNow === 0) break;
-    // A full batch suggests more is due: claim again at once while there is room.
-    if (claimedNow > 0 && claimedNow === asked && inFlight.size < settings.maxInFlight) continue;
+    if (inFlight.size === 0 && waiting.length === 0 && claimedNow === 0) break;
+    // A full batch suggests more is due: claim again at once while a batch fits.
+    if (claimedNow > 0 && claimedNow === asked && room - claimedNow >= claimWhenRoom) continue;
     if (!signalled) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
