@@ -490,6 +490,48 @@ Deno.test("unit: near the end of the budget, what waits for a slot is sent anywa
   assert.equal(summary.succeeded, 2);
 });
 
+Deno.test("unit: what waits for a slot is sent anyway while its lease still covers an attempt", async () => {
+  // An 8 s lease and 2 s attempts leave 8 - 2 - 5 = 1 s to wait for a slot; after that the
+  // delivery goes out at once, though its one slot is still held and the budget is far off.
+  let now = 0;
+  const store = new FakeDeliveryStore([delivery(1), delivery(2)]);
+  let release: () => void = () => {};
+  const hang = new Promise<void>((resolve) => release = resolve);
+  const sentAt: Record<string, number> = {};
+  const run = runDispatcher({
+    store,
+    send: async (request) => {
+      const path = new URL(request.url).pathname;
+      sentAt[path] = now;
+      if (path === "/1") await hang;
+      return answer(204);
+    },
+    settings: {
+      ...settings,
+      maxInFlight: 1,
+      batchSize: 1,
+      leaseSeconds: 8,
+      attemptTimeoutMs: 2_000,
+    },
+    clock: () => new Date(now),
+    random: () => 0.5,
+    log: () => {},
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  now = 999;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(sentAt["/2"], undefined, "waits while the lease allows");
+  now = 1_000;
+  const deadline = Date.now() + 2_000;
+  while (sentAt["/2"] === undefined && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.equal(sentAt["/2"], 1_000);
+  release();
+  const summary = await run;
+  assert.equal(summary.succeeded, 2);
+});
+
 Deno.test("unit: the dispatcher's settings default to the contract's and refuse a lease shorter than an attempt", () => {
   const env = (values: Record<string, string>) => (name: string) =>
     ({ SUPABASE_URL: "http://x", SUPABASE_SERVICE_ROLE_KEY: "k", ...values })[name];

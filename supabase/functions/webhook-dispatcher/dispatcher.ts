@@ -265,13 +265,19 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
 
   const timeLeft = () => settings.timeBudgetMs - (deps.clock().getTime() - started);
   // Claimed deliveries waiting for a slot: at most one batch beyond the slots, claimed while
-  // they are busy. They start as slots free up; near the end of the budget they start anyway
-  // (at most one batch more in flight), so that none waits behind slow receivers past it.
-  const waiting: ClaimedDelivery[] = [];
+  // they are busy. They start as slots free up, or anyway (at most one batch more in flight)
+  // once waiting longer would let the run's budget or the delivery's lease end before its
+  // attempt could: none waits behind slow receivers past either.
+  const waiting: { delivery: ClaimedDelivery; startBy: number }[] = [];
+  const mayWaitMs = settings.leaseSeconds * 1000 - settings.attemptTimeoutMs - 5000;
   const startWaiting = () => {
-    const late = timeLeft() < settings.attemptTimeoutMs;
-    while (waiting.length > 0 && (inFlight.size < settings.maxInFlight || late)) {
-      start(waiting.shift()!);
+    const now = deps.clock().getTime();
+    const budgetEnding = timeLeft() < settings.attemptTimeoutMs;
+    while (
+      waiting.length > 0 &&
+      (inFlight.size < settings.maxInFlight || budgetEnding || waiting[0].startBy <= now)
+    ) {
+      start(waiting.shift()!.delivery);
     }
   };
   const capacity = settings.maxInFlight + settings.batchSize;
@@ -303,7 +309,8 @@ export async function runDispatcher(deps: DispatcherDependencies): Promise<RunSu
         });
         claimedNow = claimed.length;
         summary.claimed += claimed.length;
-        waiting.push(...claimed);
+        const startBy = deps.clock().getTime() + mayWaitMs;
+        for (const delivery of claimed) waiting.push({ delivery, startBy });
         startWaiting();
       } catch (error) {
         storeDown = true;
