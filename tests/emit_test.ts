@@ -64,6 +64,44 @@ Deno.test("emit fans out in the caller's transaction: a rollback leaves nothing 
   }
 });
 
+Deno.test("the emit itself notifies nothing; the local wake trigger notifies once per committed statement", async () => {
+  const { rows: [workspace] } = await withClient((client) =>
+    client.query<{ id: string }>(
+      "insert into public.workspaces (name) values ('wake trigger') returning id",
+    )
+  );
+  await withClient(async (listener) => {
+    const notifications: string[] = [];
+    listener.on("notification", (message) => notifications.push(message.channel));
+    await listener.query("listen webhook_events");
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+    const emitWith = (setup: string | null, statement: string) =>
+      withClient(async (client) => {
+        if (setup) await client.query(setup);
+        await client.query(statement, [workspace.id]);
+      });
+
+    // Triggers off (session_replication_role = replica): what is left is the function's own.
+    await emitWith(
+      "set session_replication_role = replica",
+      "select public.emit_webhook_event($1, 'contact.created', '{}')",
+    );
+    await settle();
+    assert.deepEqual(notifications, [], "emit_webhook_event sends no NOTIFY of its own");
+
+    // The local stack's trigger, standing in for the README's pg_net trigger: one per statement,
+    // however many events it inserts.
+    await emitWith(null, "select public.emit_webhook_event($1, 'contact.created', '{}')");
+    await emitWith(
+      null,
+      "select public.emit_webhook_event($1, 'contact.updated', '{}') from generate_series(1, 3)",
+    );
+    await settle();
+    assert.deepEqual(notifications, ["webhook_events", "webhook_events"]);
+  });
+  assert.equal(await eventCount(workspace.id), 5);
+});
+
 Deno.test("the same event id twice fans out once and returns the id", async () => {
   const receiver = startReceiver();
   try {

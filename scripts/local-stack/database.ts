@@ -57,6 +57,11 @@ export async function applyMigrations(client: pg.Client, migrationsDir: string):
   return appliedNow;
 }
 
+/** What the local stack adds after the migrations: the scheduler's wake trigger. Idempotent. */
+export async function installLocalWake(client: pg.Client) {
+  await client.query(await Deno.readTextFile(here("./wake-dispatcher.sql")));
+}
+
 export async function applySeed(client: pg.Client, seedFile: string) {
   await client.query(await Deno.readTextFile(seedFile));
 }

@@ -1,8 +1,8 @@
 /**
  * The local stand-in for pg_cron + pg_net: calls the webhook-dispatcher function through the
  * gateway on a fixed schedule (every 10 s, like the Supabase cron job), and at once when an emit
- * commits (`emit_webhook_event` notifies `webhook_events`; Postgres delivers a NOTIFY only on
- * commit). One run at a time: a wake during a run starts another right after it.
+ * commits (the local trigger of wake-dispatcher.sql notifies `webhook_events`; Postgres delivers a
+ * NOTIFY only on commit). One run at a time: a wake during a run starts another right after it.
  */
 import pg from "pg";
 

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { FUNCTION_NAME } from "../../supabase/functions/api-webhook-subscriptions/app-env.ts";
 import { FUNCTION_NAME as DISPATCHER_NAME } from "../../supabase/functions/webhook-dispatcher/config.ts";
-import { applyMigrations, applySeed, bootstrapPlatform } from "./database.ts";
+import { applyMigrations, applySeed, bootstrapPlatform, installLocalWake } from "./database.ts";
 import { gatewayHandler } from "./gateway.ts";
 import {
   generateSessionSigningKey,
@@ -135,6 +135,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await bootstrapPlatform(client, POSTGRES_PASSWORD);
       const applied = await applyMigrations(client, join(PROJECT_ROOT, "supabase", "migrations"));
       progress(`migrations: ${applied.length} applied now`);
+      await installLocalWake(client);
       if (postgres.created) await applySeed(client, join(PROJECT_ROOT, "supabase", "seed.sql"));
     } finally {
       await client.end();
