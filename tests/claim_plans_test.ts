@@ -1,0 +1,130 @@
+/**
+ * The queue's plans when the statistics are wrong. An ANALYZE that runs while a large emit is still
+ * uncommitted records the deliveries table as holding no rows on the pages it has; until the next
+ * analyze, every plan expects one row wherever it looks, and claims and attempt records read the
+ * whole table for each row. A claim that finds deliveries due under such statistics analyzes the
+ * queue, so that what follows reads rows by index (migration 20261208000000).
+ */
+import assert from "node:assert/strict";
+import pg from "pg";
+import { pauseScheduler, resumeScheduler } from "./helpers/receiver.ts";
+import { stack } from "./helpers/stack.ts";
+
+const QUEUED = 20_000;
+
+/** Rows read from the queue's two tables by `work`, as the statistics collector counts them. */
+async function rowsRead(client: pg.Client, work: () => Promise<void>): Promise<number> {
+  const count = async () => {
+    await client.query("select pg_stat_force_next_flush()");
+    await client.query("select pg_stat_clear_snapshot()");
+    const { rows: [row] } = await client.query<{ read: string }>(
+      `select sum(coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)) as read
+         from pg_stat_user_tables
+        where relid in ('public.webhook_deliveries'::regclass, 'public.webhook_events'::regclass)`,
+    );
+    return Number(row.read);
+  };
+  const before = await count();
+  await work();
+  return await count() - before;
+}
+
+Deno.test("with statistics that say the queue is empty, a claim analyzes it, and the next claim and the record read rows by index", async () => {
+  await pauseScheduler();
+  const client = new pg.Client({ connectionString: stack.databaseUrl });
+  await client.connect();
+  let workspaceId: string | null = null;
+  try {
+    const { rows: [workspace] } = await client.query<{ id: string }>(
+      "insert into public.workspaces (name) values ('stale statistics') returning id",
+    );
+    workspaceId = workspace.id;
+    // 100 subscriptions (the claim takes at most 8 per subscription), 20,000 deliveries due.
+    await client.query(
+      `insert into public.webhook_subscriptions (workspace_id, target_url, event_types, secret)
+       select $1, 'https://example.com/stale/' || n, '{contact.created}', repeat('a', 64)
+         from generate_series(1, 100) n`,
+      [workspace.id],
+    );
+    await client.query(
+      `select public.emit_webhook_event($1, 'contact.created', jsonb_build_object('n', n))
+         from generate_series(1, $2::int / 100) n`,
+      [workspace.id, QUEUED],
+    );
+    // What the analyze during the uncommitted burst leaves, set directly so that the test does
+    // not depend on timing: pages, but no rows.
+    await client.query(
+      `update pg_class
+          set reltuples = 0, relpages = greatest(1, pg_relation_size(oid) / 8192)::int
+        where oid in ('public.webhook_deliveries'::regclass, 'public.webhook_events'::regclass)`,
+    );
+
+    // The first claim finds the statistics wrong and analyzes the queue; the next is planned with
+    // true counts.
+    const { rows: first } = await client.query(
+      "select * from public.claim_webhook_deliveries(64, 60, 8)",
+    );
+    assert.equal(first.length, 64);
+    const { rows: [counted] } = await client.query<{ reltuples: number }>(
+      "select reltuples from pg_class where oid = 'public.webhook_deliveries'::regclass",
+    );
+    assert.ok(counted.reltuples >= QUEUED, `statistics now count ${counted.reltuples} rows`);
+
+    let claimed: { delivery_id: string; lease_id: string; attempt_number: number }[] = [];
+    const claimRead = await rowsRead(client, async () => {
+      ({ rows: claimed } = await client.query(
+        "select * from public.claim_webhook_deliveries(64, 60, 8)",
+      ));
+    });
+    assert.equal(claimed.length, 64);
+    // The due queue's head, the leases, the 64 rows by id, their events: a few hundred. A join
+    // against a full scan reads the 20,000 rows once per update.
+    assert.ok(claimRead < 2_000, `the claim read ${claimRead} rows`);
+
+    const attempts = claimed.map((delivery) => ({
+      delivery_id: delivery.delivery_id,
+      lease_id: delivery.lease_id,
+      attempt_number: delivery.attempt_number,
+      started_at: new Date().toISOString(),
+      duration_ms: 3,
+      response_status: 204,
+      error_kind: null,
+      response_body: "",
+      outcome: "succeeded",
+      next_attempt_at: null,
+    }));
+    // A new connection plans the attempt rows' foreign-key check afresh, under these statistics.
+    const recorder = new pg.Client({ connectionString: stack.databaseUrl });
+    await recorder.connect();
+    try {
+      let recorded = 0;
+      const recordRead = await rowsRead(client, async () => {
+        const { rows: [row] } = await recorder.query<{ recorded: number }>(
+          "select public.record_webhook_attempts($1::jsonb, 432000) as recorded",
+          [JSON.stringify(attempts)],
+        );
+        recorded = row.recorded;
+        await recorder.query("select pg_stat_force_next_flush()");
+      });
+      assert.equal(recorded, 64);
+      // A sequential scan per foreign-key check would read 20,000 rows for each of the 64.
+      assert.ok(recordRead < 2_000, `the record read ${recordRead} rows`);
+    } finally {
+      await recorder.end();
+    }
+    const { rows: [{ succeeded }] } = await client.query<{ succeeded: number }>(
+      `select count(*)::int as succeeded from public.webhook_deliveries d
+         join public.webhook_subscriptions s on s.id = d.subscription_id
+        where s.workspace_id = $1 and d.status = 'succeeded'`,
+      [workspace.id],
+    );
+    assert.equal(succeeded, 64);
+  } finally {
+    if (workspaceId) {
+      await client.query("delete from public.workspaces where id = $1", [workspaceId]);
+    }
+    await client.query("analyze public.webhook_deliveries, public.webhook_events");
+    await client.end();
+    await resumeScheduler();
+  }
+});
