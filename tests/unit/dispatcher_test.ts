@@ -456,10 +456,11 @@ Deno.test("unit: the next batch is claimed while the slots are busy, and waits f
   assert.equal(mostAtOnce, 4, "never more than the four slots in flight");
 });
 
-Deno.test("unit: near the end of the budget, what waits for a slot is sent anyway", async () => {
-  // One slot, held by a receiver that hangs; the delivery claimed to wait for it must still go
-  // out before the run's budget ends, not after the hang.
-  let now = 0;
+/**
+ * A run with one slot, held by a receiver that hangs on /1, and /2 claimed to wait for it; the
+ * clock is `clock.now`, moved by the test.
+ */
+function runWithOneHungSlot(extra: Partial<DispatchSettings>, clock: { now: number }) {
   const store = new FakeDeliveryStore([delivery(1), delivery(2)]);
   let release: () => void = () => {};
   const hang = new Promise<void>((resolve) => release = resolve);
@@ -468,68 +469,56 @@ Deno.test("unit: near the end of the budget, what waits for a slot is sent anywa
     store,
     send: async (request) => {
       const path = new URL(request.url).pathname;
-      sentAt[path] = now;
+      sentAt[path] = clock.now;
       if (path === "/1") await hang;
       return answer(204);
     },
-    settings: { ...settings, maxInFlight: 1, batchSize: 1 },
-    clock: () => new Date(now),
+    settings: { ...settings, maxInFlight: 1, batchSize: 1, ...extra },
+    clock: () => new Date(clock.now),
     random: () => 0.5,
     log: () => {},
   });
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  const sent = async (path: string) => {
+    const deadline = Date.now() + 2_000;
+    while (sentAt[path] === undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return sentAt[path];
+  };
+  return { run, sentAt, sent, release: () => release() };
+}
+
+const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+Deno.test("unit: near the end of the budget, what waits for a slot is sent anyway", async () => {
+  // The delivery waiting for the hung slot must still go out before the run's budget ends, not
+  // after the hang.
+  const clock = { now: 0 };
+  const { run, sentAt, sent, release } = runWithOneHungSlot({}, clock);
+  await pause();
   assert.equal(sentAt["/2"], undefined, "waits while the budget allows");
-  now = 11_000; // 14 s left: less than an attempt's 15 s
-  const deadline = Date.now() + 2_000;
-  while (sentAt["/2"] === undefined && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  assert.equal(sentAt["/2"], 11_000);
+  clock.now = 11_000; // 14 s left: less than an attempt's 15 s
+  assert.equal(await sent("/2"), 11_000);
   release();
-  const summary = await run;
-  assert.equal(summary.succeeded, 2);
+  assert.equal((await run).succeeded, 2);
 });
 
 Deno.test("unit: what waits for a slot is sent anyway while its lease still covers an attempt", async () => {
   // An 8 s lease and 2 s attempts leave 8 - 2 - 5 = 1 s to wait for a slot; after that the
   // delivery goes out at once, though its one slot is still held and the budget is far off.
-  let now = 0;
-  const store = new FakeDeliveryStore([delivery(1), delivery(2)]);
-  let release: () => void = () => {};
-  const hang = new Promise<void>((resolve) => release = resolve);
-  const sentAt: Record<string, number> = {};
-  const run = runDispatcher({
-    store,
-    send: async (request) => {
-      const path = new URL(request.url).pathname;
-      sentAt[path] = now;
-      if (path === "/1") await hang;
-      return answer(204);
-    },
-    settings: {
-      ...settings,
-      maxInFlight: 1,
-      batchSize: 1,
-      leaseSeconds: 8,
-      attemptTimeoutMs: 2_000,
-    },
-    clock: () => new Date(now),
-    random: () => 0.5,
-    log: () => {},
-  });
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  now = 999;
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  const clock = { now: 0 };
+  const { run, sentAt, sent, release } = runWithOneHungSlot(
+    { leaseSeconds: 8, attemptTimeoutMs: 2_000 },
+    clock,
+  );
+  await pause();
+  clock.now = 999;
+  await pause();
   assert.equal(sentAt["/2"], undefined, "waits while the lease allows");
-  now = 1_000;
-  const deadline = Date.now() + 2_000;
-  while (sentAt["/2"] === undefined && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  assert.equal(sentAt["/2"], 1_000);
+  clock.now = 1_000;
+  assert.equal(await sent("/2"), 1_000);
   release();
-  const summary = await run;
-  assert.equal(summary.succeeded, 2);
+  assert.equal((await run).succeeded, 2);
 });
 
 Deno.test("unit: the dispatcher's settings default to the contract's and refuse a lease shorter than an attempt", () => {
