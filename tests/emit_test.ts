@@ -102,6 +102,49 @@ Deno.test("the emit itself notifies nothing; the local wake trigger notifies onc
   assert.equal(await eventCount(workspace.id), 5);
 });
 
+Deno.test("a burst of emits in one statement finds each event by index, even with statistics that count no events", async () => {
+  const { rows: [workspace] } = await withClient((client) =>
+    client.query<{ id: string }>(
+      "insert into public.workspaces (name) values ('burst under stale statistics') returning id",
+    )
+  );
+  await sql(
+    `insert into public.webhook_subscriptions (workspace_id, target_url, event_types, secret)
+     values ($1, 'https://example.com/burst', '{contact.created}', repeat('a', 64))`,
+    [workspace.id],
+  );
+  try {
+    await withClient(async (client) => {
+      // What an ANALYZE of the emptied table leaves: no rows counted on its pages. The check's
+      // plan is made afresh on this new connection, under these statistics.
+      await client.query(
+        "update pg_class set reltuples = 0, relpages = 1 where oid = 'public.webhook_events'::regclass",
+      );
+      const seqRead = async () => {
+        await client.query("select pg_stat_force_next_flush()");
+        await client.query("select pg_stat_clear_snapshot()");
+        const { rows: [row] } = await client.query<{ read: string }>(
+          "select seq_tup_read as read from pg_stat_user_tables where relid = 'public.webhook_events'::regclass",
+        );
+        return Number(row.read);
+      };
+      const before = await seqRead();
+      await client.query(
+        `select public.emit_webhook_event($1, 'contact.created', jsonb_build_object('n', n))
+           from generate_series(1, 2000) n`,
+        [workspace.id],
+      );
+      const read = await seqRead() - before;
+      // A sequential check reads every event in the table for each of the 2,000.
+      assert.ok(read < 2_000, `the emits read ${read} events sequentially`);
+    });
+    assert.equal(await eventCount(workspace.id), 2000);
+  } finally {
+    await sql("delete from public.workspaces where id = $1", [workspace.id]);
+    await sql("analyze public.webhook_events");
+  }
+});
+
 Deno.test("the same event id twice fans out once and returns the id", async () => {
   const receiver = startReceiver();
   try {
