@@ -8,7 +8,7 @@
 -- (3.6 ms of Postgres CPU a delivery instead of 0.2; docs/performance.md).
 -- Fighting each plan would not end it, so the claim ends the state: when the statistics count no
 -- rows but a delivery is due, it analyzes the two queue tables (tens of milliseconds, once; the
--- next claim is planned with true counts, and the kept plans are made again). A table emptied by
+-- claim is then planned with true counts, and the kept plans are made again). A table emptied by
 -- retention has nothing due, so it is not analyzed on every claim. The function runs as its owner,
 -- who may analyze; it waits at most 100 ms for a running (auto)vacuum and otherwise leaves it to
 -- the next claim.
@@ -38,7 +38,14 @@ $$;
 revoke all on function private.analyze_queue_if_counted_empty() from public;
 grant execute on function private.analyze_queue_if_counted_empty() to service_role;
 
-create or replace function public.claim_webhook_deliveries(
+-- The claim of 20261206000000 stays as it is, in private, and the API's claim_webhook_deliveries
+-- checks the statistics before calling it. Its statement is planned when it runs, after the check.
+alter function public.claim_webhook_deliveries(integer, integer, integer)
+  rename to claim_webhook_deliveries_as_planned;
+alter function public.claim_webhook_deliveries_as_planned(integer, integer, integer)
+  set schema private;
+
+create function public.claim_webhook_deliveries(
   max_deliveries integer,
   lease_seconds integer,
   max_per_subscription integer
@@ -61,61 +68,19 @@ language sql
 volatile
 security invoker
 set search_path = ''
--- See above: running leases counted by a plain index scan.
-set enable_bitmapscan = off
 as $$
-  select pg_advisory_xact_lock(hashtext('public.claim_webhook_deliveries'));
-
   select private.analyze_queue_if_counted_empty();
 
-  with leased as (
-    select l.subscription_id, count(*) as held
-      from public.webhook_deliveries as l
-     where l.status = 'pending' and l.lease_id is not null and l.next_attempt_at > now()
-     group by l.subscription_id
-  ), due as (
-    select d.id, d.subscription_id, d.next_attempt_at, s.enabled or d.is_test as sendable
-      from public.webhook_deliveries as d
-      join public.webhook_subscriptions as s on s.id = d.subscription_id
-     where d.status = 'pending'
-       and d.next_attempt_at <= now()
-       and not exists (select from leased
-                        where leased.subscription_id = d.subscription_id
-                          and leased.held >= max_per_subscription)
-     order by d.next_attempt_at, d.id
-     limit max_deliveries + 4 * max_per_subscription
-       for update of d skip locked
-  ), ranked as (
-    select due.id, due.sendable, due.next_attempt_at,
-           row_number() over (partition by due.subscription_id
-                              order by due.next_attempt_at, due.id) + coalesce(leased.held, 0)
-             as slot
-      from due left join leased on leased.subscription_id = due.subscription_id
-  ), chosen as (
-    select ranked.id from ranked
-     where ranked.sendable and ranked.slot <= max_per_subscription
-     order by ranked.next_attempt_at, ranked.id
-     limit max_deliveries
-  ), cancelled as (
-    update public.webhook_deliveries as d
-       set status = 'cancelled', finished_at = now()
-      from ranked
-     where d.id = ranked.id and not ranked.sendable
-  ), claimed as (
-    update public.webhook_deliveries as d
-       set lease_id = gen_random_uuid(),
-           next_attempt_at = now() + make_interval(secs => lease_seconds),
-           attempt_count = d.attempt_count + 1
-      from chosen
-     where d.id = chosen.id
-    returning d.id, d.lease_id, d.attempt_count, d.subscription_id, d.event_id
-  )
-  select c.id, c.lease_id, c.attempt_count, s.id, s.target_url, s.secret,
-         case when s.previous_secret_expires_at > now() then s.previous_secret end,
-         e.id, e.type, e.created_at, e.workspace_id, e.data
-    from claimed as c
-    join public.webhook_subscriptions as s on s.id = c.subscription_id
-    join public.webhook_events as e on e.id = c.event_id
+  select * from private.claim_webhook_deliveries_as_planned(
+    max_deliveries, lease_seconds, max_per_subscription);
 $$;
+
+revoke execute on function public.claim_webhook_deliveries(integer, integer, integer)
+  from public, anon, authenticated;
+revoke execute on function private.claim_webhook_deliveries_as_planned(integer, integer, integer)
+  from public, anon, authenticated;
+grant execute on function public.claim_webhook_deliveries(integer, integer, integer),
+  private.claim_webhook_deliveries_as_planned(integer, integer, integer)
+  to service_role;
 
 notify pgrst, 'reload schema';
