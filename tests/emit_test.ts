@@ -114,34 +114,44 @@ Deno.test("a burst of emits in one statement finds each event by index, even wit
     [workspace.id],
   );
   try {
+    // One transaction, rolled back: the statistics below are seen by this connection alone, and
+    // the rows read are this transaction's own (pg_stat_xact_user_tables), so that neither the
+    // dispatcher nor any other test reads or adds to them.
     await withClient(async (client) => {
-      // What an ANALYZE of the emptied table leaves: no rows counted on its pages. The check's
-      // plan is made afresh on this new connection, under these statistics.
-      await client.query(
-        "update pg_class set reltuples = 0, relpages = 1 where oid = 'public.webhook_events'::regclass",
-      );
-      const seqRead = async () => {
-        await client.query("select pg_stat_force_next_flush()");
-        await client.query("select pg_stat_clear_snapshot()");
-        const { rows: [row] } = await client.query<{ read: string }>(
-          "select seq_tup_read as read from pg_stat_user_tables where relid = 'public.webhook_events'::regclass",
+      await client.query("begin");
+      try {
+        // What an ANALYZE of the emptied table leaves: no rows counted on its pages. The check's
+        // plan is made afresh on this new connection, under these statistics.
+        await client.query(
+          "update pg_class set reltuples = 0, relpages = 1 where oid = 'public.webhook_events'::regclass",
         );
-        return Number(row.read);
-      };
-      const before = await seqRead();
-      await client.query(
-        `select public.emit_webhook_event($1, 'contact.created', jsonb_build_object('n', n))
-           from generate_series(1, 2000) n`,
-        [workspace.id],
-      );
-      const read = await seqRead() - before;
-      // A sequential check reads every event in the table for each of the 2,000.
-      assert.ok(read < 2_000, `the emits read ${read} events sequentially`);
+        const seqRead = async () => {
+          const { rows: [row] } = await client.query<{ read: string }>(
+            "select seq_tup_read as read from pg_stat_xact_user_tables where relid = 'public.webhook_events'::regclass",
+          );
+          return Number(row.read);
+        };
+        const before = await seqRead();
+        await client.query(
+          `select public.emit_webhook_event($1, 'contact.created', jsonb_build_object('n', n))
+             from generate_series(1, 2000) n`,
+          [workspace.id],
+        );
+        const read = await seqRead() - before;
+        // A sequential check reads every event in the table for each of the 2,000.
+        assert.ok(read < 2_000, `the emits read ${read} events sequentially`);
+        const { rows: [emitted] } = await client.query<{ count: number }>(
+          "select count(*)::int as count from public.webhook_events where workspace_id = $1",
+          [workspace.id],
+        );
+        assert.equal(emitted.count, 2000);
+      } finally {
+        await client.query("rollback");
+      }
     });
-    assert.equal(await eventCount(workspace.id), 2000);
+    assert.equal(await eventCount(workspace.id), 0, "the rolled-back burst left no events");
   } finally {
     await sql("delete from public.workspaces where id = $1", [workspace.id]);
-    await sql("analyze public.webhook_events");
   }
 });
 
