@@ -139,3 +139,73 @@ Deno.test("with statistics that say the queue is empty, a claim analyzes it, and
     await resumeScheduler();
   }
 });
+
+Deno.test("a subscription at its bound with a long backlog neither holds up another's deliveries nor makes claims read its backlog", async () => {
+  await pauseScheduler();
+  const client = new pg.Client({ connectionString: stack.databaseUrl });
+  await client.connect();
+  let workspaceId: string | null = null;
+  try {
+    const { rows: [workspace] } = await client.query<{ id: string }>(
+      "insert into public.workspaces (name) values ('a slow receiver''s backlog') returning id",
+    );
+    workspaceId = workspace.id;
+    const { rows: [slow, other] } = await client.query<{ id: string }>(
+      `insert into public.webhook_subscriptions (workspace_id, target_url, event_types, secret)
+       values ($1, 'https://example.com/slow', '{contact.created}', repeat('a', 64)),
+              ($1, 'https://example.com/other', '{deal.updated}', repeat('b', 64))
+       returning id`,
+      [workspace.id],
+    );
+    const emit = (type: string, count: number) =>
+      client.query(
+        `select public.emit_webhook_event($1, $2, jsonb_build_object('n', n))
+           from generate_series(1, $3::int) n`,
+        [workspace.id, type, count],
+      );
+    // The backlog first, then the other subscription's five: all of the queue's head is the
+    // backlog's.
+    await emit("contact.created", 5_000);
+    await emit("deal.updated", 5);
+    await client.query("analyze public.webhook_deliveries, public.webhook_events");
+    const claim = async () => {
+      const { rows } = await client.query<{ subscription_id: string }>(
+        "select * from public.claim_webhook_deliveries(64, 60, 8)",
+      );
+      return {
+        slow: rows.filter((row) => row.subscription_id === slow.id).length,
+        other: rows.filter((row) => row.subscription_id === other.id).length,
+      };
+    };
+
+    // The head holds only 8 the claim may take (the bound): it looks per subscription.
+    assert.deepEqual(await claim(), { slow: 8, other: 5 });
+
+    // The backlog's subscription is now at its bound: three more for the other subscription are
+    // claimed without reading the 4,992 waiting behind the bound.
+    await emit("deal.updated", 3);
+    let taken = { slow: -1, other: -1 };
+    const read = await rowsRead(client, async () => {
+      taken = await claim();
+    });
+    assert.deepEqual(taken, { slow: 0, other: 3 });
+    assert.ok(read < 1_000, `the claim read ${read} rows`);
+
+    const { rows: leased } = await client.query<{ subscription_id: string; count: number }>(
+      `select subscription_id, count(*)::int as count from public.webhook_deliveries
+        where subscription_id = any($1::uuid[]) and lease_id is not null
+        group by subscription_id`,
+      [[slow.id, other.id]],
+    );
+    assert.deepEqual(
+      Object.fromEntries(leased.map((row) => [row.subscription_id, row.count])),
+      { [slow.id]: 8, [other.id]: 8 },
+    );
+  } finally {
+    if (workspaceId) {
+      await client.query("delete from public.workspaces where id = $1", [workspaceId]);
+    }
+    await client.end();
+    await resumeScheduler();
+  }
+});
