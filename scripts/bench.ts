@@ -45,6 +45,7 @@ const { values } = parseArgs({
     "latency-seconds": { type: "string", default: "20" },
     "latency-only": { type: "string" },
     statements: { type: "boolean", default: false },
+    "slow-backlog": { type: "string" },
   },
 });
 
@@ -59,6 +60,7 @@ if (values.deliveries) {
     latencyOnlyRate: values["latency-only"] === undefined ? null : Number(values["latency-only"]),
     json: values.json,
     statements: values.statements,
+    slowBacklog: values["slow-backlog"] === undefined ? null : Number(values["slow-backlog"]),
   });
   Deno.exit(0);
 }

@@ -2,6 +2,8 @@
  * deno task bench --deliveries [--rounds 3] [--per-round 20000] [--subscriptions 100] [--json]
  * deno task bench --deliveries --latency-only RATE   only the latency part, at RATE events/s
  * deno task bench --deliveries --statements   also where Postgres spends its time, per variant
+ * deno task bench --deliveries --slow-backlog N   only what N deliveries due for one slow receiver
+ *                                                  (500 ms an answer, at its bound of 8) cost
  *
  * The delivery path, on its own stack, with one receiver for all (a bare Deno.serve answering
  * 204, in its own process). Each round runs every variant on the same number of deliveries, in
@@ -37,6 +39,11 @@ export interface DeliveryBenchOptions {
   latencyOnlyRate: number | null;
   /** Record each variant's statements with pg_stat_statements (nested ones too) and report them. */
   statements: boolean;
+  /**
+   * Measure only what a slow receiver's backlog of this many deliveries costs everyone else,
+   * skipping everything else.
+   */
+  slowBacklog: number | null;
 }
 
 /** One statement's share of a variant's deliveries, from pg_stat_statements. */
@@ -61,6 +68,9 @@ const SENDER_ENTRY = join(PROJECT_ROOT, "scripts/bench/sender.ts");
 const MINIMAL_ENTRY = join(PROJECT_ROOT, "scripts/bench/minimal-loop.ts");
 const DISPATCHER_ENTRY = join(PROJECT_ROOT, "supabase/functions/webhook-dispatcher/index.ts");
 const FANOUT_SUBSCRIPTIONS = 1000;
+/** --slow-backlog: how long each phase emits, and the backlog of the phase it is compared with. */
+const SLOW_RECEIVER_SECONDS = 15;
+const SLOW_RECEIVER_BASELINE = 1000;
 /** The dispatcher's defaults, so the minimal loop and the sender work at the same concurrency. */
 const IN_FLIGHT = 64;
 const SECRET = "8f3c2a1d9e7b4f6a5c2d1e0f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b";
@@ -249,6 +259,14 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
       [fanout.id, origin, SECRET, FANOUT_SUBSCRIPTIONS],
     );
     const tenantIds = tenants.map((row) => row.id);
+    const { rows: [slowWorkspace] } = await db.query<{ id: string }>(
+      "insert into public.workspaces (name) values ('bench slow receiver') returning id",
+    );
+    await db.query(
+      `insert into public.webhook_subscriptions (workspace_id, target_url, event_types, secret)
+       values ($1, $2 || '/slow/1', '{contact.created}', $3)`,
+      [slowWorkspace.id, origin, SECRET],
+    );
 
     const pending = async () => {
       const { rows: [{ count }] } = await db.query<{ count: string }>(
@@ -510,6 +528,71 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
     const results: Record<string, VariantResult[]> = Object.fromEntries(
       variants.map((variant) => [variant, []]),
     );
+    // A slow receiver (500 ms an answer, so always at its bound of 8 in flight) with `due`
+    // deliveries waiting, while the tenants get one event every 100 ms through the stack's own
+    // scheduling: Postgres CPU, and the tenants' latency. Its attempts finishing wake a claim each,
+    // so what a claim reads of the backlog is paid many times a second.
+    const measureSlowReceiver = async (due: number) => {
+      await clearQueue();
+      await resetReceiver();
+      await db.query(
+        `select public.emit_webhook_event($1, 'contact.created', jsonb_build_object('n', n))
+           from generate_series(1, $2::int) n`,
+        [slowWorkspace.id, due],
+      );
+      await db.query("analyze public.webhook_deliveries, public.webhook_events");
+      stack.scheduler.resume();
+      const committedAt = new Map<string, number>();
+      const postgresBefore = postgresCpuMs();
+      const startedAt = performance.now();
+      for (let n = 0; performance.now() - startedAt < SLOW_RECEIVER_SECONDS * 1000; n++) {
+        const { rows: [row] } = await db.query<{ id: string }>(
+          `select public.emit_webhook_event($1, 'contact.created', jsonb_build_object('n', $2::int)) as id`,
+          [tenantIds[n % tenantIds.length], n],
+        );
+        committedAt.set(row.id, Date.now());
+        await sleep(100);
+      }
+      const seconds = (performance.now() - startedAt) / 1000;
+      const postgresCorePercent = Math.round((postgresCpuMs() - postgresBefore) / seconds / 10);
+      await sleep(2000);
+      await stack.scheduler.pause();
+      const arrivals = await (await fetch(`${origin}/arrivals`)).json() as Record<string, number>;
+      const latencies = [...committedAt].map(([id, at]) => (arrivals[id] ?? Infinity) - at);
+      const { rows: [{ sent }] } = await db.query<{ sent: number }>(
+        `select count(*)::int as sent from public.webhook_delivery_attempts as a
+           join public.webhook_deliveries as d on d.id = a.delivery_id
+           join public.webhook_subscriptions as s on s.id = d.subscription_id
+          where s.workspace_id = $1`,
+        [slowWorkspace.id],
+      );
+      return {
+        due,
+        postgresCorePercent,
+        slowReceiverAnswered: sent,
+        othersDelivered: latencies.filter(Number.isFinite).length,
+        othersEmitted: latencies.length,
+        othersP50Ms: percentile(latencies, 0.5),
+        othersP99Ms: percentile(latencies, 0.99),
+      };
+    };
+    if (options.slowBacklog !== null) {
+      progress(`a slow receiver with ${SLOW_RECEIVER_BASELINE} due, then ${options.slowBacklog}…`);
+      const baseline = await measureSlowReceiver(SLOW_RECEIVER_BASELINE);
+      const backlog = await measureSlowReceiver(options.slowBacklog);
+      const ratio = round2(backlog.postgresCorePercent / Math.max(1, baseline.postgresCorePercent));
+      if (options.json) {
+        console.log(JSON.stringify({ slowReceiver: { baseline, backlog, postgresRatio: ratio } }));
+      } else {
+        for (const phase of [baseline, backlog]) {
+          console.log(
+            `slow receiver, ${phase.due} due: Postgres ${phase.postgresCorePercent}% of a core; the others' latency p50 ${phase.othersP50Ms} ms, p99 ${phase.othersP99Ms} ms (${phase.othersDelivered}/${phase.othersEmitted} delivered); the slow receiver answered ${phase.slowReceiverAnswered}`,
+          );
+        }
+        console.log(`Postgres CPU with the backlog / without: ${ratio}`);
+      }
+      return;
+    }
     if (options.latencyOnlyRate !== null) {
       const latency = await measureLatency(options.latencyOnlyRate);
       console.log(options.json ? JSON.stringify({ latency }) : latencyLine(latency));

@@ -2,7 +2,8 @@
  * The delivery benchmark's one receiver, in its own process (`deno serve`): a bare handler
  * answering 204 to every POST, noting when each webhook-id first arrived, and how often each
  * subscription (its path) got each webhook-id. GET /stats, GET /arrivals (webhook-id -> first
- * arrival, ms since the epoch), POST /reset.
+ * arrival, ms since the epoch), POST /reset. Paths under /slow/ answer after 500 ms, as a slow
+ * receiver would.
  */
 const arrivals = new Map<string, number>();
 /** "<path> <webhook-id>": one per delivery (fan-out sends one webhook-id to many paths). */
@@ -28,6 +29,7 @@ export default {
     }
     const at = Date.now();
     await request.arrayBuffer();
+    if (path.startsWith("/slow/")) await new Promise((resolve) => setTimeout(resolve, 500));
     requests++;
     const id = request.headers.get("webhook-id") ?? "";
     const delivery = `${path} ${id}`;
