@@ -2,18 +2,24 @@
 -- leases. The claim of 20261206000000 took the queue's head after leaving out the subscriptions at
 -- their bound, so it read every due delivery of theirs on the way to anyone else's: one slow
 -- receiver (500 ms an answer, 8 in flight) with 100,000 deliveries due made every claim read all of
--- them, 45 ms a claim, 12 claims a second as its attempts finished: half a core of Postgres for one
--- subscription, and more for each such receiver (docs/performance.md).
--- Now a claim reads the queue's head as it is (96 deliveries, whoever they belong to). When fewer
--- than it may take there are free to take, the head is held up by subscriptions at their bound, and
--- the claim looks per subscription instead: each subscription with deliveries due, found by a skip
--- scan of a new index in subscription order, gives its earliest few, and the earliest of those are
--- taken. That costs a few index lookups per subscription with deliveries due, and nothing per
--- delivery waiting behind a bound. What is taken is what the claim of 20261206000000 took: in due
--- order, at most max_per_subscription leased per subscription, deliveries of disabled
--- subscriptions among them cancelled (test deliveries excepted).
--- The chosen rows are locked at the end, skipping any another transaction holds (claims themselves
--- take turns on the advisory lock).
+-- them, 45 ms a claim, several claims a second as its attempts finished: more than half a core of
+-- Postgres for one subscription, and as much again for each such receiver (docs/performance.md).
+--
+-- Now a claim reads at most 1,000 rows of the queue's head, leaving out those subscriptions as
+-- before. When that does not fill the head, subscriptions at their bound hold it up, and the claim
+-- looks per subscription instead: each subscription with deliveries due, found by a skip scan of a
+-- new index in subscription order (one descent each), gives its earliest few, and the earliest of
+-- those are taken. With more than 1,000 subscriptions with deliveries due, looking at each would
+-- cost more than reading past the backlogs, so the claim reads past them as before. What is taken
+-- is what the claim of 20261206000000 took: in due order, at most max_per_subscription leased per
+-- subscription, deliveries of disabled subscriptions among them cancelled (test deliveries
+-- excepted). The chosen rows are locked at the end, skipping any another transaction holds
+-- (claims themselves take turns on the advisory lock).
+--
+-- The claim is PL/pgSQL now, so that its statement is parsed once per connection rather than on
+-- every call (about 0.5 ms of Postgres CPU a claim). It is still planned on every call, with the
+-- call's values (plan_cache_mode = force_custom_plan): the generic plans a kept PL/pgSQL plan may
+-- switch to were what made the claim of runs 6-10 ten times slower (docs/performance.md).
 
 create index webhook_deliveries_subscription_due_idx
   on public.webhook_deliveries (subscription_id, next_attempt_at, id) where status = 'pending';
@@ -37,40 +43,52 @@ returns table (
   workspace_id uuid,
   data jsonb
 )
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 -- Running leases counted by a plain index scan (20261206000000), and every row found by index,
--- whatever the statistics or the unknown parameters lead the planner to expect.
+-- whatever the statistics lead the planner to expect.
 set enable_bitmapscan = off
 set enable_seqscan = off
+-- PL/pgSQL keeps the statement parsed; each call still plans it for the tables as they are.
+set plan_cache_mode = force_custom_plan
 as $$
-  select pg_advisory_xact_lock(hashtext('public.claim_webhook_deliveries'));
+#variable_conflict use_column
+begin
+  perform pg_advisory_xact_lock(hashtext('public.claim_webhook_deliveries'));
 
+  return query
   with recursive leased as (
     select l.subscription_id, count(*) as held
       from public.webhook_deliveries as l
      where l.status = 'pending' and l.lease_id is not null and l.next_attempt_at > now()
      group by l.subscription_id
-  ), head as (
+  ), full_subscriptions as (
+    select array(select leased.subscription_id from leased
+                  where leased.held >= max_per_subscription) as ids
+  ), scanned as (
+    -- The queue's head in due order, read lazily: at most 1,000 rows, however long the backlogs
+    -- behind a bound.
     select d.id, d.subscription_id, d.next_attempt_at, d.is_test
       from public.webhook_deliveries as d
      where d.status = 'pending' and d.next_attempt_at <= now()
      order by d.next_attempt_at, d.id
+     limit 1000
+  ), head as (
+    select scanned.*
+      from scanned
+     where scanned.subscription_id <> all ((select ids from full_subscriptions)::uuid[])
      limit max_deliveries + 4 * max_per_subscription
-  ), head_ranked as (
-    select head.*,
-           row_number() over (partition by head.subscription_id
-                              order by head.next_attempt_at, head.id) + coalesce(leased.held, 0)
-             as slot
-      from head left join leased on leased.subscription_id = head.subscription_id
   ), held_up as (
-    select count(*) = max_deliveries + 4 * max_per_subscription
-           and count(*) filter (where slot <= max_per_subscription) < max_deliveries as yes
-      from head_ranked
-  ), due_subscriptions (id) as (
-    (select d.subscription_id
+    -- The head is not full, and not because the queue ended within the 1,000 read (then every
+    -- row was read already, so counting them reads nothing more).
+    select case when count(*) >= max_deliveries + 4 * max_per_subscription then false
+                else (select count(*) from scanned) >= 1000 end as yes
+      from head
+  ), due_subscriptions (id, n) as (
+    -- Skip scan: each subscription with deliveries due, one index descent each, at most 1,001.
+    (select d.subscription_id, 1
        from public.webhook_deliveries as d
       where d.status = 'pending' and d.next_attempt_at <= now()
         and (select yes from held_up)
@@ -82,14 +100,15 @@ as $$
              where d.status = 'pending' and d.next_attempt_at <= now()
                and d.subscription_id > due_subscriptions.id
              order by d.subscription_id
-             limit 1)
+             limit 1),
+           due_subscriptions.n + 1
       from due_subscriptions
-     where due_subscriptions.id is not null
+     where due_subscriptions.id is not null and due_subscriptions.n <= 1000
+  ), many_due as (
+    select count(*) > 1000 as yes from due_subscriptions where due_subscriptions.id is not null
   ), spread as (
-    select firsts.*,
-           row_number() over (partition by firsts.subscription_id
-                              order by firsts.next_attempt_at, firsts.id) + coalesce(leased.held, 0)
-             as slot
+    -- Up to 1,000 subscriptions with deliveries due: the earliest few of each below its bound.
+    select firsts.*
       from due_subscriptions
       left join leased on leased.subscription_id = due_subscriptions.id
       cross join lateral (
@@ -106,14 +125,31 @@ as $$
       ) as firsts
      where due_subscriptions.id is not null
        and coalesce(leased.held, 0) < max_per_subscription
+       and not (select yes from many_due)
+  ), beyond as (
+    -- More: looking per subscription would cost more than reading past the backlogs.
+    select d.id, d.subscription_id, d.next_attempt_at, d.is_test
+      from public.webhook_deliveries as d
+     where d.status = 'pending' and d.next_attempt_at <= now()
+       and (select yes from many_due)
+       and d.subscription_id <> all ((select ids from full_subscriptions)::uuid[])
+     order by d.next_attempt_at, d.id
+     limit max_deliveries + 4 * max_per_subscription
   ), candidates as (
-    select * from head_ranked where not (select yes from held_up)
+    select * from head where not (select yes from held_up)
     union all
     select * from spread
+    union all
+    select * from beyond
   ), ranked as (
-    select c.id, c.next_attempt_at, c.slot, s.enabled or c.is_test as sendable
+    -- A lookup per candidate: a join may be planned as a hash of every subscription.
+    select c.id, c.next_attempt_at,
+           row_number() over (partition by c.subscription_id order by c.next_attempt_at, c.id)
+             + coalesce(leased.held, 0) as slot,
+           c.is_test or (select s.enabled from public.webhook_subscriptions as s
+                          where s.id = c.subscription_id) as sendable
       from candidates as c
-      join public.webhook_subscriptions as s on s.id = c.subscription_id
+      left join leased on leased.subscription_id = c.subscription_id
   ), chosen as (
     select d.id
       from public.webhook_deliveries as d
@@ -142,5 +178,6 @@ as $$
          e.id, e.type, e.created_at, e.workspace_id, e.data
     from claimed as c
     join public.webhook_subscriptions as s on s.id = c.subscription_id
-    join public.webhook_events as e on e.id = c.event_id
+    join public.webhook_events as e on e.id = c.event_id;
+end
 $$;
