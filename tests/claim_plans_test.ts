@@ -35,27 +35,48 @@ async function rowsRead(client: pg.Client, work: () => Promise<void>): Promise<n
   }
 }
 
-Deno.test("with statistics that say the queue is empty, a claim analyzes it, and the next claim and the record read rows by index", async () => {
+/**
+ * Runs `work` with the scheduler paused, on its own connection and workspace, then removes the
+ * workspace (and with it what the test queued) and analyzes the queue again for the next test.
+ */
+async function withQueueOfItsOwn(
+  name: string,
+  work: (client: pg.Client, workspaceId: string) => Promise<void>,
+): Promise<void> {
   await pauseScheduler();
   const client = new pg.Client({ connectionString: stack.databaseUrl });
   await client.connect();
   let workspaceId: string | null = null;
   try {
     const { rows: [workspace] } = await client.query<{ id: string }>(
-      "insert into public.workspaces (name) values ('stale statistics') returning id",
+      "insert into public.workspaces (name) values ($1) returning id",
+      [name],
     );
     workspaceId = workspace.id;
+    await work(client, workspace.id);
+  } finally {
+    if (workspaceId) {
+      await client.query("delete from public.workspaces where id = $1", [workspaceId]);
+    }
+    await client.query("analyze public.webhook_deliveries, public.webhook_events");
+    await client.end();
+    await resumeScheduler();
+  }
+}
+
+Deno.test("with statistics that say the queue is empty, a claim analyzes it, and the next claim and the record read rows by index", async () => {
+  await withQueueOfItsOwn("stale statistics", async (client, workspaceId) => {
     // 100 subscriptions (the claim takes at most 8 per subscription), 20,000 deliveries due.
     await client.query(
       `insert into public.webhook_subscriptions (workspace_id, target_url, event_types, secret)
        select $1, 'https://example.com/stale/' || n, '{contact.created}', repeat('a', 64)
          from generate_series(1, 100) n`,
-      [workspace.id],
+      [workspaceId],
     );
     await client.query(
       `select public.emit_webhook_event($1, 'contact.created', jsonb_build_object('n', n))
          from generate_series(1, $2::int / 100) n`,
-      [workspace.id, QUEUED],
+      [workspaceId, QUEUED],
     );
     // What the analyze during the uncommitted burst leaves, set directly so that the test does
     // not depend on timing: pages, but no rows.
@@ -127,41 +148,26 @@ Deno.test("with statistics that say the queue is empty, a claim analyzes it, and
       `select count(*)::int as succeeded from public.webhook_deliveries d
          join public.webhook_subscriptions s on s.id = d.subscription_id
         where s.workspace_id = $1 and d.status = 'succeeded'`,
-      [workspace.id],
+      [workspaceId],
     );
     assert.equal(succeeded, 64);
-  } finally {
-    if (workspaceId) {
-      await client.query("delete from public.workspaces where id = $1", [workspaceId]);
-    }
-    await client.query("analyze public.webhook_deliveries, public.webhook_events");
-    await client.end();
-    await resumeScheduler();
-  }
+  });
 });
 
 Deno.test("a subscription at its bound with a long backlog neither holds up another's deliveries nor makes claims read its backlog", async () => {
-  await pauseScheduler();
-  const client = new pg.Client({ connectionString: stack.databaseUrl });
-  await client.connect();
-  let workspaceId: string | null = null;
-  try {
-    const { rows: [workspace] } = await client.query<{ id: string }>(
-      "insert into public.workspaces (name) values ('a slow receiver''s backlog') returning id",
-    );
-    workspaceId = workspace.id;
+  await withQueueOfItsOwn("a slow receiver's backlog", async (client, workspaceId) => {
     const { rows: [slow, other] } = await client.query<{ id: string }>(
       `insert into public.webhook_subscriptions (workspace_id, target_url, event_types, secret)
        values ($1, 'https://example.com/slow', '{contact.created}', repeat('a', 64)),
               ($1, 'https://example.com/other', '{deal.updated}', repeat('b', 64))
        returning id`,
-      [workspace.id],
+      [workspaceId],
     );
     const emit = (type: string, count: number) =>
       client.query(
         `select public.emit_webhook_event($1, $2, jsonb_build_object('n', n))
            from generate_series(1, $3::int) n`,
-        [workspace.id, type, count],
+        [workspaceId, type, count],
       );
     // The backlog first, then the other subscription's five: the queue's head is the backlog's.
     await emit("contact.created", 10_000);
@@ -189,6 +195,20 @@ Deno.test("a subscription at its bound with a long backlog neither holds up anot
     assert.deepEqual(taken, { slow: 0, other: 8 });
     assert.ok(read < 3_000, `the claim read ${read} rows`);
 
+    // With more than 1,000 subscriptions with deliveries due, the claim reads past the backlog
+    // instead (looking at each would cost more), and still takes what is due behind it.
+    await client.query(
+      `insert into public.webhook_subscriptions (workspace_id, target_url, event_types, secret)
+       select $1, 'https://example.com/many/' || n, '{deal.created}', repeat('c', 64)
+         from generate_series(1, 1100) n`,
+      [workspaceId],
+    );
+    await emit("deal.created", 1);
+    const { rows: behind } = await client.query<{ target_url: string }>(
+      "select * from public.claim_webhook_deliveries(64, 60, 8)",
+    );
+    assert.equal(behind.filter((row) => row.target_url.includes("/many/")).length, 64);
+
     const { rows: leased } = await client.query<{ subscription_id: string; count: number }>(
       `select subscription_id, count(*)::int as count from public.webhook_deliveries
         where subscription_id = any($1::uuid[]) and lease_id is not null
@@ -199,11 +219,5 @@ Deno.test("a subscription at its bound with a long backlog neither holds up anot
       Object.fromEntries(leased.map((row) => [row.subscription_id, row.count])),
       { [slow.id]: 8, [other.id]: 8 },
     );
-  } finally {
-    if (workspaceId) {
-      await client.query("delete from public.workspaces where id = $1", [workspaceId]);
-    }
-    await client.end();
-    await resumeScheduler();
-  }
+  });
 });
