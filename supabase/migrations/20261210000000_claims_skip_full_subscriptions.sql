@@ -16,10 +16,9 @@
 -- excepted). The chosen rows are locked at the end, skipping any another transaction holds
 -- (claims themselves take turns on the advisory lock).
 --
--- The claim is PL/pgSQL now, so that its statement is parsed once per connection rather than on
--- every call (about 0.5 ms of Postgres CPU a claim). It is still planned on every call, with the
--- call's values (plan_cache_mode = force_custom_plan): the generic plans a kept PL/pgSQL plan may
--- switch to were what made the claim of runs 6-10 ten times slower (docs/performance.md).
+-- It stays a SQL function, planned on every call: as PL/pgSQL planned per call
+-- (plan_cache_mode = force_custom_plan), parsing it once per connection saved no Postgres CPU that
+-- alternated claims could tell apart from noise (docs/performance.md).
 
 create index webhook_deliveries_subscription_due_idx
   on public.webhook_deliveries (subscription_id, next_attempt_at, id) where status = 'pending';
@@ -43,22 +42,17 @@ returns table (
   workspace_id uuid,
   data jsonb
 )
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 -- Running leases counted by a plain index scan (20261206000000), and every row found by index,
--- whatever the statistics lead the planner to expect.
+-- whatever the statistics or the unknown parameters lead the planner to expect.
 set enable_bitmapscan = off
 set enable_seqscan = off
--- PL/pgSQL keeps the statement parsed; each call still plans it for the tables as they are.
-set plan_cache_mode = force_custom_plan
 as $$
-#variable_conflict use_column
-begin
-  perform pg_advisory_xact_lock(hashtext('public.claim_webhook_deliveries'));
+  select pg_advisory_xact_lock(hashtext('public.claim_webhook_deliveries'));
 
-  return query
   with recursive leased as (
     select l.subscription_id, count(*) as held
       from public.webhook_deliveries as l
@@ -178,6 +172,5 @@ begin
          e.id, e.type, e.created_at, e.workspace_id, e.data
     from claimed as c
     join public.webhook_subscriptions as s on s.id = c.subscription_id
-    join public.webhook_events as e on e.id = c.event_id;
-end
+    join public.webhook_events as e on e.id = c.event_id
 $$;
