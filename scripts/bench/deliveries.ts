@@ -148,6 +148,75 @@ function postgresCpuMs(): number {
   return total;
 }
 
+/** Busy CPU time of the whole machine so far, in ms, all cores together (/proc/stat, 100 Hz ticks). */
+function machineBusyMs(): number {
+  // user nice system idle iowait irq softirq steal: all but idle and iowait
+  const ticks = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/)
+    .slice(1, 9).map(Number);
+  return ticks.reduce((sum, value, i) => i === 3 || i === 4 ? sum : sum + value, 0) * 10;
+}
+
+/** Where the CPU goes while events are emitted and delivered, by part of the path. */
+const CPU_PARTS = [
+  "emits (Postgres)",
+  "claims and records (Postgres)",
+  "Postgres, other",
+  "dispatcher",
+  "PostgREST",
+  "receiver",
+  "benchmark (gateway, scheduler, emitting client)",
+] as const;
+type CpuPart = typeof CPU_PARTS[number];
+const EMITS_APPLICATION = "bench emits";
+
+/** Each process's CPU time so far, in ms, with the part of the path it belongs to. */
+async function cpuByProcess(
+  db: pg.Client,
+  receiverPid: number,
+): Promise<Map<number, { part: CpuPart; ms: number }>> {
+  const { rows } = await db.query<{ pid: number; part: CpuPart }>(
+    `select pid,
+            case when application_name = $1 then 'emits (Postgres)'
+                 when usename = 'authenticator' then 'claims and records (Postgres)' end as part
+       from pg_stat_activity
+      where application_name = $1 or usename = 'authenticator'`,
+    [EMITS_APPLICATION],
+  );
+  const backends = new Map(rows.map((row) => [row.pid, row.part]));
+  const processes = new Map<number, { part: CpuPart; ms: number }>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const pid = Number(entry.name);
+    let part: CpuPart | undefined;
+    try {
+      const comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+      if (comm === "postgres") part = backends.get(pid) ?? "Postgres, other";
+      else if (comm.startsWith("postgrest")) part = "PostgREST";
+      else if (pid === receiverPid) part = "receiver";
+      else if (pid === Deno.pid) part = "benchmark (gateway, scheduler, emitting client)";
+      else if (Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("webhook-dispatcher")) {
+        part = "dispatcher";
+      }
+    } catch {
+      continue;
+    }
+    if (part) processes.set(pid, { part, ms: cpuMs(pid) });
+  }
+  return processes;
+}
+
+/** CPU ms per event by part between two snapshots (a process new since the first counts whole). */
+function cpuPerEvent(
+  before: Map<number, { part: CpuPart; ms: number }>,
+  after: Map<number, { part: CpuPart; ms: number }>,
+  events: number,
+): Record<CpuPart, number> {
+  const parts = Object.fromEntries(CPU_PARTS.map((part) => [part, 0])) as Record<CpuPart, number>;
+  for (const [pid, { part, ms }] of after) parts[part] += ms - (before.get(pid)?.ms ?? 0);
+  for (const part of CPU_PARTS) parts[part] = Math.round((parts[part] / events) * 1000) / 1000;
+  return parts;
+}
+
 interface VariantResult {
   deliveries: number;
   seconds: number;
@@ -158,6 +227,8 @@ interface VariantResult {
   postgresCpuMs: number | null;
   /** The dispatchers' own CPU per delivery, in ms (what bounds a run on an edge function). */
   dispatcherCpuMs: number | null;
+  /** The whole machine's busy CPU per delivery, in ms (every process, the kernel's too). */
+  machineCpuMs: number;
   /** webhook-ids the receiver got more than once. */
   repeats: number;
   /** The dispatchers' warning and error lines during the round. */
@@ -372,6 +443,8 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
       await resetReceiver();
       const fanOut = variant.startsWith("fanout");
       if (variant === "sender") {
+        // The sender's own start-up is in its machine CPU: about 0.01 ms a delivery.
+        const machineBefore = machineBusyMs();
         const result = await runChild<{ deliveries: number; failed: number; seconds: number }>(
           SENDER_ENTRY,
           { origin, count: options.perRound, concurrency: IN_FLIGHT, requests: presigned },
@@ -385,6 +458,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
           roundTrips: null,
           postgresCpuMs: null,
           dispatcherCpuMs: null,
+          machineCpuMs: (machineBusyMs() - machineBefore) / result.deliveries,
           repeats: (await receiverStats()).repeats,
           warnings: [],
         };
@@ -394,6 +468,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
       const warningsBefore = dispatcherWarnings.length;
       const restBefore = restRequests;
       const cpuBefore = postgresCpuMs();
+      const machineBefore = machineBusyMs();
       const dispatcherCpu = () => dispatchers.reduce((sum, d) => sum + cpuMs(d.process.pid), 0);
       const dispatcherCpuBefore = dispatcherCpu();
       const started = performance.now();
@@ -412,6 +487,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
       const seconds = (performance.now() - started) / 1000;
       // The benchmark's own polling runs on Postgres too; its share is small and left in.
       const cpu = postgresCpuMs() - cpuBefore;
+      const machineCpu = machineBusyMs() - machineBefore;
       const statements = options.statements ? await statementCosts(queued) : undefined;
       const stats = await receiverStats();
       const { rows: [{ succeeded }] } = await db.query<{ succeeded: string }>(
@@ -431,6 +507,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
         dispatcherCpuMs: variant.endsWith("minimal")
           ? null
           : (dispatcherCpu() - dispatcherCpuBefore) / queued,
+        machineCpuMs: machineCpu / queued,
         repeats: stats.repeats,
         warnings: dispatcherWarnings.slice(warningsBefore),
         statements,
@@ -446,8 +523,16 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
       stack.scheduler.resume();
       progress(`latency: ${rate} events/s for ${options.latencySeconds} s…`);
       const committedAt = new Map<string, number>();
-      const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 8 });
+      const pool = new pg.Pool({
+        connectionString: stack.databaseUrl,
+        max: 8,
+        application_name: EMITS_APPLICATION,
+      });
+      // All 8 connections open before the clock starts, so that their backends are counted.
+      await Promise.all(Array.from({ length: 8 }, () => pool.query("select pg_sleep(0.05)")));
       const total = rate * options.latencySeconds;
+      const cpuBefore = await cpuByProcess(db, receiver.pid);
+      const machineBefore = machineBusyMs();
       const startedAt = performance.now();
       const inFlight = new Set<Promise<void>>();
       for (let n = 0; n < total; n++) {
@@ -468,6 +553,9 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
       const emitSeconds = (performance.now() - startedAt) / 1000;
       const deadline = Date.now() + 60_000;
       while ((await receiverStats()).unique < total && Date.now() < deadline) await sleep(100);
+      const cpuSeconds = (performance.now() - startedAt) / 1000;
+      const cpu = cpuPerEvent(cpuBefore, await cpuByProcess(db, receiver.pid), total);
+      const machineCpu = machineBusyMs() - machineBefore;
       const arrivals = await (await fetch(`${origin}/arrivals`)).json() as Record<string, number>;
       const { rows: starts } = await db.query<{ event_id: string; started: string }>(
         `select d.event_id, extract(epoch from min(a.started_at)) * 1000 as started
@@ -500,9 +588,22 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
         untilClaimedP99Ms: Math.round(percentile(waits, 0.99)),
         sendingP50Ms: Math.round(percentile(sends, 0.5)),
         sendingP99Ms: Math.round(percentile(sends, 0.99)),
+        /** From the first emit until the last arrival (or the 60 s wait's end). */
+        cpuSeconds: round2(cpuSeconds),
+        cpuMsPerEvent: cpu,
+        machineCpuMsPerEvent: Math.round((machineCpu / total) * 1000) / 1000,
+        machineBusyPercent: Math.round(machineCpu / cpuSeconds / 10),
       };
     };
     type Latency = Awaited<ReturnType<typeof measureLatency>>;
+    const cpuLine = (latency: Latency) =>
+      `CPU per event at ${latency.rate}/s: ${
+        CPU_PARTS.map((part) => `${part} ${latency.cpuMsPerEvent[part].toFixed(3)}`).join(", ")
+      } ms; the machine ${
+        latency.machineCpuMsPerEvent.toFixed(3)
+      } ms an event, ${latency.machineBusyPercent}% busy of ${
+        navigator.hardwareConcurrency * 100
+      }% over ${latency.cpuSeconds} s`;
     const latencyLine = (latency: Latency) =>
       `latency at ${latency.rate} events/s, ${latency.events} events: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms (${latency.delivered} delivered); commit to attempt start p50 ${latency.untilClaimedP50Ms} ms, p99 ${latency.untilClaimedP99Ms} ms; attempt start to arrival p50 ${latency.sendingP50Ms} ms, p99 ${latency.sendingP99Ms} ms`;
 
@@ -598,7 +699,9 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
     }
     if (options.latencyOnlyRate !== null) {
       const latency = await measureLatency(options.latencyOnlyRate);
-      console.log(options.json ? JSON.stringify({ latency }) : latencyLine(latency));
+      console.log(
+        options.json ? JSON.stringify({ latency }) : `${latencyLine(latency)}\n${cpuLine(latency)}`,
+      );
       return;
     }
     progress("warming up…");
@@ -660,6 +763,7 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
         roundTripsPerDelivery: of((r) => r.roundTrips),
         postgresCpuMsPerDelivery: of((r) => r.postgresCpuMs),
         dispatcherCpuMsPerDelivery: of((r) => r.dispatcherCpuMs),
+        machineCpuMsPerDelivery: of((r) => r.machineCpuMs),
         repeatedWebhookIds: list.reduce((sum, r) => sum + r.repeats, 0),
         dispatcherWarnings: list.flatMap((r) => r.warnings),
         rounds: list.map((r) => Math.round(r.perSecond)),
@@ -768,14 +872,14 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
     console.log(`
 WundertreOS delivery benchmark: ${options.rounds} rounds of ${options.perRound} deliveries per variant, ${options.subscriptions} subscriptions (fan-out: ${FANOUT_SUBSCRIPTIONS}), ${IN_FLIGHT} in flight, ${navigator.hardwareConcurrency} cores; medians
 
-variant              per second  round trips  PG CPU ms  disp. CPU ms  (per delivery)
+variant              per second  round trips  PG CPU ms  disp. CPU ms  machine CPU ms  (per delivery)
 ${
       variants.map((variant) => {
         const s = summary[variant];
         return `${variant.padEnd(20)} ${String(s.perSecond).padStart(10)} ${
           cell(s.roundTripsPerDelivery, 3)
-        }  ${cell(s.postgresCpuMsPerDelivery, 3)}  ${
-          cell(s.dispatcherCpuMsPerDelivery, 3)
+        }  ${cell(s.postgresCpuMsPerDelivery, 3)}  ${cell(s.dispatcherCpuMsPerDelivery, 3)}  ${
+          cell(s.machineCpuMsPerDelivery, 3).padStart(14)
         }   rounds: ${s.rounds.join(", ")}`;
       }).join("\n")
     }
@@ -788,6 +892,9 @@ ${
     }
 
 ${latencyLine(latency)} (half the dispatcher's rate)
+${cpuLine(latency)}; a delivery of the dispatcher variant took ${
+      summary.dispatcher.machineCpuMsPerDelivery?.toFixed(3)
+    } ms of the machine
 burst: ${burst.events} events emitted in ${burst.emitSeconds} s, drained in ${burst.drainSeconds} s (${burst.perSecond}/s), ${burst.succeeded} succeeded, ${burst.received} received, ${burst.repeatedWebhookIds} repeated; create p99 ${burst.createP99IdleMs} ms idle, ${burst.createP99DuringMs} ms during (${burst.createsDuring} creates)
 
 goals
