@@ -596,14 +596,14 @@ export async function runDeliveryBench(options: DeliveryBenchOptions): Promise<v
       };
     };
     type Latency = Awaited<ReturnType<typeof measureLatency>>;
-    const cpuLine = (latency: Latency) =>
-      `CPU per event at ${latency.rate}/s: ${
-        CPU_PARTS.map((part) => `${part} ${latency.cpuMsPerEvent[part].toFixed(3)}`).join(", ")
-      } ms; the machine ${
+    const cpuLine = (latency: Latency) => {
+      const cores = navigator.hardwareConcurrency;
+      const parts = CPU_PARTS.map((part) => `${part} ${latency.cpuMsPerEvent[part].toFixed(3)}`);
+      const carried = Math.round((cores * 1000) / latency.machineCpuMsPerEvent);
+      return `CPU per event at ${latency.rate}/s: ${parts.join(", ")} ms; the machine ${
         latency.machineCpuMsPerEvent.toFixed(3)
-      } ms an event, ${latency.machineBusyPercent}% busy of ${
-        navigator.hardwareConcurrency * 100
-      }% over ${latency.cpuSeconds} s`;
+      } ms an event (so its ${cores} cores carry at most ${carried} events a second), ${latency.machineBusyPercent}% busy over ${latency.cpuSeconds} s`;
+    };
     const latencyLine = (latency: Latency) =>
       `latency at ${latency.rate} events/s, ${latency.events} events: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms (${latency.delivered} delivered); commit to attempt start p50 ${latency.untilClaimedP50Ms} ms, p99 ${latency.untilClaimedP99Ms} ms; attempt start to arrival p50 ${latency.sendingP50Ms} ms, p99 ${latency.sendingP99Ms} ms`;
 
